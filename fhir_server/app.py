@@ -1,0 +1,34 @@
+"""Assemble the Flask application from its parts."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from fhir_server.interactions.context import Services
+from fhir_server.resource_types import RESOURCE_TYPES
+from fhir_server.rest.errors import register_error_handlers
+from fhir_server.rest.openapi import init_openapi
+from fhir_server.rest.resources import resources
+from fhir_server.rest.system import system
+from fhir_server.search.service import SearchService
+from fhir_server.settings import Settings
+from fhir_server.storage.connection import connect
+from fhir_server.storage.mongo import MongoResourceStore, instant
+
+
+def build_app(settings: Settings | None = None) -> Flask:
+    """Create the Flask app connected to MONGODB_URI."""
+    settings = settings or Settings.from_env()
+    app = Flask("fhir_server")
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["FHIR_STARTED"] = instant(settings.clock())
+    app.url_map.strict_slashes = False
+    db = connect(settings.mongodb_uri, settings.database)
+    store = MongoResourceStore(db, settings.clock)
+    store.ensure_indexes(list(RESOURCE_TYPES))
+    app.extensions["fhir"] = Services(store=store, search=SearchService(store), settings=settings)
+    init_openapi(app)
+    app.register_blueprint(system)
+    app.register_blueprint(resources)
+    register_error_handlers(app)
+    return app

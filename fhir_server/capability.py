@@ -1,0 +1,52 @@
+"""The CapabilityStatement, generated from the registries (never hand-written)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fhir_server import __version__
+from fhir_server.resource_types import RESOURCE_TYPES
+from fhir_server.search.service import SUPPORTED as SEARCH_PARAMS
+from fhir_server.settings import Settings
+
+SYSTEM_INTERACTIONS = ("history-system",)
+SEARCH_PARAM_TYPES = {"_id": "token", "identifier": "token"}
+
+
+def capability_statement(settings: Settings, software_date: str) -> dict[str, Any]:
+    """Describe what this server does, per resource type."""
+    resources = []
+    for info in RESOURCE_TYPES.values():
+        resources.append({
+            "type": info.name,
+            "profile": f"http://hl7.org/fhir/StructureDefinition/{info.name}",
+            "interaction": [{"code": code} for code in info.interactions],
+            "versioning": "versioned-update",
+            "readHistory": True,
+            "updateCreate": True,
+            "conditionalCreate": True,
+            "conditionalRead": "modified-since",
+            "conditionalUpdate": True,
+            "conditionalDelete": "single",
+            "referencePolicy": ["literal", "local"],
+            "searchParam": [{"name": name, "type": SEARCH_PARAM_TYPES[name]}
+                            for name in SEARCH_PARAMS],
+        })
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": software_date,
+        "publisher": "fhir_server",
+        "kind": "instance",
+        "software": {"name": "fhir_server", "version": __version__},
+        "implementation": {"description": "Vietnam electronic health book FHIR server",
+                           "url": settings.base_url},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "json"],
+        "patchFormat": ["application/json-patch+json"],
+        "rest": [{
+            "mode": "server",
+            "resource": resources,
+            "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
+        }],
+    }

@@ -1,0 +1,110 @@
+"""The `fhir-server` command: serve, seed (more subcommands join as features land)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from fhir_server.embedded import EmbeddedStore
+
+DEFAULT_DATA_DIR = Path("var/mongo")
+
+
+@contextmanager
+def database(data_dir: Path) -> Iterator[str]:
+    """MONGODB_URI when set; otherwise an embedded SecantusDB on data_dir for the duration."""
+    uri = os.environ.get("MONGODB_URI")
+    if uri:
+        yield uri
+        return
+    store = EmbeddedStore(data_dir.resolve(), log_path=data_dir.resolve().parent / "mongo.log")
+    print(f"embedded store: SecantusDB on {store.uri} with data in {data_dir}", flush=True)
+    with store:
+        os.environ["MONGODB_URI"] = store.uri
+        try:
+            yield store.uri
+        finally:
+            os.environ.pop("MONGODB_URI", None)
+
+
+def _services() -> Any:
+    from fhir_server import create_app
+
+    return create_app().extensions["fhir"]
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    """Load the demo data."""
+    from fhir_server.seed import seed
+
+    with database(args.data_dir):
+        created = seed(_services())
+    print(f"demo data: {created} resources created")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the server under gunicorn (embedded store unless MONGODB_URI is set)."""
+    from gunicorn.app.base import BaseApplication
+
+    from fhir_server import create_app
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{args.host}:{args.port}")
+            self.cfg.set("workers", args.workers)
+            self.cfg.set("threads", args.threads)
+            self.cfg.set("accesslog", "-" if args.access_log else None)
+
+        def load(self) -> Any:
+            return create_app()
+
+    with database(args.data_dir):
+        os.environ.setdefault("FHIR_BASE_URL", f"http://{args.host}:{args.port}")
+        if args.seed:
+            from fhir_server.seed import seed
+
+            print(f"demo data: {seed(_services())} resources created", flush=True)
+        base = os.environ["FHIR_BASE_URL"]
+        print(f"FHIR server:  {base}/metadata\nAPI docs:     {base}/docs\n"
+              f"OpenAPI:      {base}/openapi.json\nDemo patient: {base}/Patient/demo-nguyen-van-an",
+              flush=True)
+        Server().run()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="fhir-server", description=__doc__)
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
+                        help="embedded store data directory (when MONGODB_URI is not set)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the FHIR server")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--workers", type=int, default=2)
+    serve.add_argument("--threads", type=int, default=4)
+    serve.add_argument("--seed", action="store_true", help="load the demo data first")
+    serve.add_argument("--access-log", action="store_true")
+    serve.set_defaults(func=cmd_serve)
+    seed = sub.add_parser("seed", help="load the demo data set")
+    seed.set_defaults(func=cmd_seed)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the fhir-server console script."""
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

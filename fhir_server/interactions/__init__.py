@@ -1,0 +1,1 @@
+"""FHIR interactions (read, create, update, ...): no Flask here."""

@@ -1,0 +1,1 @@
+"""The only place that imports fhir.resources: parsing, validation and JSON helpers."""

@@ -1,0 +1,74 @@
+"""Validate client JSON as a FHIR R4 resource (fhir.resources R4B + the checks it lacks)."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+from fhir.resources.R4B import get_fhir_model_class
+from pydantic import ValidationError
+
+from fhir_server.errors import InvalidRequest, NotFound
+from fhir_server.outcome import issues_from_pydantic
+from fhir_server.resource_types import is_supported
+
+ID_PATTERN = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+
+
+def check_id(resource_id: str, expression: str = "id") -> str:
+    """Reject ids that are not FHIR ids ([A-Za-z0-9-.]{1,64})."""
+    if not ID_PATTERN.fullmatch(resource_id):
+        raise InvalidRequest.at(f"Invalid resource id '{resource_id[:80]}'", expression, "value")
+    return resource_id
+
+
+def check_type(type_name: str) -> str:
+    """Reject resource types this server does not store (404 on URLs)."""
+    if not is_supported(type_name):
+        raise NotFound(f"Resource type '{type_name[:80]}' is not supported by this server")
+    return type_name
+
+
+@cache
+def _model_class(type_name: str) -> Any:
+    return get_fhir_model_class(type_name)
+
+
+def validate_resource(data: Any, expected_type: str | None = None) -> dict[str, Any]:
+    """Check that data is a valid resource of a supported (and expected) type; return it as is."""
+    if not isinstance(data, dict):
+        raise InvalidRequest("The body must be a JSON object holding a FHIR resource",
+                             code="structure")
+    type_name = data.get("resourceType")
+    if not isinstance(type_name, str) or not type_name:
+        raise InvalidRequest.at("Missing resourceType", "resourceType", "structure")
+    if expected_type is not None and type_name != expected_type:
+        raise InvalidRequest.at(
+            f"resourceType '{type_name[:80]}' does not match the URL type '{expected_type}'",
+            "resourceType", "invalid")
+    if not is_supported(type_name):
+        raise InvalidRequest.at(f"Resource type '{type_name[:80]}' is not supported",
+                                "resourceType", "not-supported")
+    if "id" in data:
+        if not isinstance(data["id"], str):
+            raise InvalidRequest.at("id must be a string", f"{type_name}.id", "value")
+        check_id(data["id"], f"{type_name}.id")
+    try:
+        _model_class(type_name).model_validate(data)
+    except ValidationError as exc:
+        raise InvalidRequest("The resource is not valid FHIR R4", code="structure",
+                             issues=issues_from_pydantic(type_name, list(map(dict, exc.errors())))) from None
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise InvalidRequest.at(f"The resource is not valid FHIR R4: {exc}"[:500], type_name,
+                                "structure") from None
+    issues = _structure_issues(data)
+    if issues:
+        raise InvalidRequest("The resource breaks FHIR R4 rules", code="invalid", issues=issues)
+    return data
+
+
+def _structure_issues(data: dict[str, Any]) -> list[Any]:
+    from fhir_server.validation.structure import check_structure
+
+    return check_structure(data)

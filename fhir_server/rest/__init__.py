@@ -1,0 +1,1 @@
+"""The HTTP layer: parses requests and formats responses; nothing imports it."""

@@ -1,0 +1,81 @@
+"""Content negotiation: Accept/_format/Content-Type, Prefer, and query parameters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Request
+
+from fhir_server.errors import InvalidRequest, NotAcceptable, UnsupportedMediaType
+from fhir_server.model.jsonio import loads
+
+FHIR_JSON = "application/fhir+json"
+JSON_TYPES = {FHIR_JSON, "application/json", "json", "text/json"}
+XML_TYPES = {"application/fhir+xml", "application/xml", "text/xml", "xml"}
+WILDCARDS = {"*/*", "application/*"}
+FORMAT_ONLY = ("_format", "_pretty")
+
+
+def _media_types(header: str) -> list[str]:
+    return [part.split(";", 1)[0].strip().lower() for part in header.split(",") if part.strip()]
+
+
+def response_mimetype(request: Request) -> str:
+    """The JSON media type to answer with; 406 when the client only accepts XML or others."""
+    fmt = request.args.get("_format")
+    if fmt is not None:
+        wanted = fmt.split(";", 1)[0].strip().lower()
+        if wanted in XML_TYPES:
+            raise NotAcceptable("This server speaks JSON only: _format=xml is not supported")
+        if wanted not in JSON_TYPES:
+            raise NotAcceptable(f"Unsupported _format '{fmt[:60]}'; use json")
+        return FHIR_JSON
+    accept = request.headers.get("Accept", "")
+    types = _media_types(accept)
+    if not types or any(t in WILDCARDS or t in JSON_TYPES for t in types):
+        return "application/json" if types == ["application/json"] else FHIR_JSON
+    if any(t in XML_TYPES for t in types):
+        raise NotAcceptable("This server speaks JSON only: application/fhir+xml is not supported")
+    if any(t in ("text/html", "text/plain") for t in types):
+        return FHIR_JSON
+    raise NotAcceptable(f"None of the accepted types ({accept[:100]}) can be produced; "
+                        f"use {FHIR_JSON}")
+
+
+def wants_pretty(request: Request) -> bool:
+    """True when _pretty=true."""
+    return request.args.get("_pretty", "").lower() == "true"
+
+
+def read_json_body(request: Request, patch: bool = False) -> Any:
+    """The parsed JSON body, after checking its Content-Type (415 for XML and others)."""
+    content_type = request.headers.get("Content-Type", "")
+    media = _media_types(content_type)[0] if content_type.strip() else ""
+    allowed = {"application/json-patch+json"} if patch else JSON_TYPES
+    if media and media not in allowed:
+        if patch:
+            raise UnsupportedMediaType(
+                f"PATCH needs Content-Type application/json-patch+json, not '{media[:60]}'")
+        raise UnsupportedMediaType(f"Content-Type '{media[:60]}' is not supported; "
+                                   f"send {FHIR_JSON}")
+    raw = request.get_data(cache=False)
+    if not raw.strip():
+        raise InvalidRequest("The request body is empty", code="required")
+    return loads(raw)
+
+
+def query_params(request: Request) -> list[tuple[str, str]]:
+    """The query parameters, in order, without the format-only ones."""
+    return [(name, value) for name, value in request.args.items(multi=True)
+            if name not in FORMAT_ONLY]
+
+
+def parse_prefer(request: Request) -> dict[str, str]:
+    """The Prefer header as a dict (return=..., handling=..., respond-async)."""
+    prefer: dict[str, str] = {}
+    for part in request.headers.get("Prefer", "").split(","):
+        for token in part.split(";"):
+            key, _, value = token.strip().partition("=")
+            if key:
+                prefer[key.lower()] = value.strip().strip('"').lower()
+    return prefer

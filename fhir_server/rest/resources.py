@@ -1,0 +1,135 @@
+"""Routes for type- and instance-level interactions: parse, call the interaction, format."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, request
+
+from fhir_server.interactions import crud
+from fhir_server.interactions.context import Services, parse_etag
+from fhir_server.interactions.history import history
+from fhir_server.interactions.search import search_type
+from fhir_server.rest.negotiation import query_params, read_json_body, response_mimetype
+from fhir_server.rest.responses import (
+    json_response,
+    outcome_response,
+    resource_response,
+    version_headers,
+    write_response,
+)
+
+resources = Blueprint("fhir_resources", __name__)
+
+
+def services() -> Services:
+    """The interaction services of the running app."""
+    return current_app.extensions["fhir"]
+
+
+def _criteria() -> str:
+    return request.query_string.decode("utf-8", "replace")
+
+
+@resources.before_request
+def _negotiate() -> None:
+    response_mimetype(request)  # 406 before any work is done
+
+
+@resources.get("/<type_name>")
+def search(type_name: str) -> Response:
+    """search-type: GET [base]/[type]?params."""
+    return json_response(request, search_type(services(), type_name, query_params(request)))
+
+
+@resources.post("/<type_name>")
+def create(type_name: str) -> Response:
+    """create: POST [base]/[type] (If-None-Exist for conditional create)."""
+    svc = services()
+    result = crud.create(svc, type_name, read_json_body(request),
+                         request.headers.get("If-None-Exist"))
+    return write_response(request, result, svc.settings.base_url)
+
+
+@resources.put("/<type_name>")
+def conditional_update(type_name: str) -> Response:
+    """conditional update: PUT [base]/[type]?criteria."""
+    svc = services()
+    result = crud.conditional_update(svc, type_name, _criteria(), read_json_body(request),
+                                     parse_etag(request.headers.get("If-Match")))
+    return write_response(request, result, svc.settings.base_url)
+
+
+@resources.delete("/<type_name>")
+def conditional_delete(type_name: str) -> Response:
+    """conditional delete: DELETE [base]/[type]?criteria."""
+    svc = services()
+    tombstone = crud.conditional_delete(svc, type_name, _criteria())
+    return outcome_response(request, f"Deleted {type_name}/{tombstone.id}", 200,
+                            {"ETag": tombstone.etag})
+
+
+@resources.get("/<type_name>/<resource_id>")
+def read(type_name: str, resource_id: str) -> Response:
+    """read: GET [base]/[type]/[id] (HEAD too)."""
+    svc = services()
+    version = crud.read(svc, type_name, resource_id)
+    return resource_response(request, version, svc.settings.base_url)
+
+
+@resources.put("/<type_name>/<resource_id>")
+def update(type_name: str, resource_id: str) -> Response:
+    """update: PUT [base]/[type]/[id] (If-Match for a versioned update)."""
+    svc = services()
+    result = crud.update(svc, type_name, resource_id, read_json_body(request),
+                         parse_etag(request.headers.get("If-Match")))
+    return write_response(request, result, svc.settings.base_url)
+
+
+@resources.patch("/<type_name>/<resource_id>")
+def patch(type_name: str, resource_id: str) -> Response:
+    """patch: PATCH [base]/[type]/[id] with a JSON Patch body."""
+    svc = services()
+    result = crud.patch(svc, type_name, resource_id, read_json_body(request, patch=True),
+                        parse_etag(request.headers.get("If-Match")))
+    return write_response(request, result, svc.settings.base_url)
+
+
+@resources.delete("/<type_name>/<resource_id>")
+def delete(type_name: str, resource_id: str) -> Response:
+    """delete: DELETE [base]/[type]/[id]."""
+    svc = services()
+    tombstone = crud.delete(svc, type_name, resource_id,
+                            parse_etag(request.headers.get("If-Match")))
+    if tombstone is None:
+        return Response(status=204)
+    return outcome_response(request, f"Deleted {type_name}/{resource_id}", 200,
+                            {"ETag": tombstone.etag})
+
+
+@resources.get("/<type_name>/<resource_id>/_history/<version_id>")
+def vread(type_name: str, resource_id: str, version_id: str) -> Response:
+    """vread: GET [base]/[type]/[id]/_history/[vid]."""
+    svc = services()
+    version = crud.vread(svc, type_name, resource_id, version_id)
+    return resource_response(request, version, svc.settings.base_url)
+
+
+@resources.get("/<type_name>/<resource_id>/_history")
+def instance_history(type_name: str, resource_id: str) -> Response:
+    """history-instance: GET [base]/[type]/[id]/_history."""
+    return json_response(request, history(services(), type_name, resource_id,
+                                          query_params(request)))
+
+
+@resources.get("/<type_name>/_history")
+def type_history(type_name: str) -> Response:
+    """history-type: GET [base]/[type]/_history."""
+    return json_response(request, history(services(), type_name, None, query_params(request)))
+
+
+@resources.get("/_history")
+def system_history() -> Response:
+    """history-system: GET [base]/_history."""
+    return json_response(request, history(services(), None, None, query_params(request)))
+
+
+__all__ = ["resources", "version_headers"]

@@ -1,0 +1,71 @@
+"""Turn interaction results into Flask responses (headers, Prefer, JSON)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Request, Response
+
+from fhir_server.errors import Issue
+from fhir_server.interactions.bundles import http_date
+from fhir_server.interactions.context import WriteResult
+from fhir_server.model.jsonio import dumps
+from fhir_server.outcome import operation_outcome
+from fhir_server.rest.negotiation import parse_prefer, response_mimetype, wants_pretty
+from fhir_server.storage.base import StoredVersion
+
+
+def json_response(request: Request, body: Any, status: int = 200,
+                  headers: dict[str, str] | None = None) -> Response:
+    """A FHIR JSON response (body None means no content)."""
+    mimetype = response_mimetype(request)
+    payload = b"" if body is None else dumps(body, pretty=wants_pretty(request))
+    response = Response(payload, status=status, headers=headers or {},
+                        content_type=f"{mimetype}; charset=utf-8")
+    return response
+
+
+def version_headers(base_url: str, version: StoredVersion,
+                    location: bool = False) -> dict[str, str]:
+    """ETag, Last-Modified (and Location) of a stored version."""
+    headers = {"ETag": version.etag, "Last-Modified": http_date(version)}
+    if location:
+        headers["Location"] = (f"{base_url}/{version.type}/{version.id}/_history/"
+                               f"{version.version}")
+    return headers
+
+
+def resource_response(request: Request, version: StoredVersion, base_url: str) -> Response:
+    """A read/vread answer, honouring If-None-Match / If-Modified-Since (304)."""
+    headers = version_headers(base_url, version)
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match and version.etag in [tag.strip() for tag in if_none_match.split(",")]:
+        return Response(status=304, headers=headers)
+    since = request.if_modified_since
+    if since is not None and version.last_updated.replace(microsecond=0) <= since:
+        return Response(status=304, headers=headers)
+    return json_response(request, version.resource, 200, headers)
+
+
+def write_response(request: Request, result: WriteResult, base_url: str) -> Response:
+    """A create/update/patch answer shaped by Prefer: return=minimal|representation|outcome."""
+    version = result.version
+    headers = version_headers(base_url, version, location=True)
+    wanted = parse_prefer(request).get("return", "representation")
+    if wanted == "minimal":
+        return json_response(request, None, result.status, headers)
+    if wanted == "operationoutcome":
+        verb = "Created" if result.created else ("Updated" if result.changed else "Found")
+        text = f"{verb} {version.type}/{version.id} (version {version.version})"
+        issues = [Issue("informational", text, "information"), *result.issues]
+        return json_response(request, operation_outcome(issues), result.status, headers)
+    return json_response(request, version.resource, result.status, headers)
+
+
+def outcome_response(request: Request, text: str, status: int = 200,
+                     headers: dict[str, str] | None = None) -> Response:
+    """An informational OperationOutcome (e.g. after a delete)."""
+    body = operation_outcome([Issue("informational", text, "information")])
+    if parse_prefer(request).get("return") == "minimal":
+        return json_response(request, None, 204, headers)
+    return json_response(request, body, status, headers)

@@ -1,0 +1,1 @@
+"""FHIR search: parse -> clauses -> one compiler per parameter type -> Mongo filter."""

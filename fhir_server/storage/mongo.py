@@ -1,0 +1,240 @@
+"""ResourceStore on MongoDB: one collection of current versions per type, one shared history."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
+from datetime import datetime, timedelta
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.client_session import ClientSession
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from fhir_server.errors import Conflict, Gone, NotFound, PreconditionFailed
+from fhir_server.storage.base import HistoryPage, Indexer, StoredVersion
+
+HISTORY = "history"
+MAX_ATTEMPTS = 20
+ONE_MS = timedelta(milliseconds=1)
+_session: ContextVar[ClientSession | None] = ContextVar("fhir_session", default=None)
+
+
+def instant(moment: datetime) -> str:
+    """Render a datetime as a FHIR instant with millisecond precision."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+00:00"
+
+
+def _stamp(resource: dict[str, Any], type_name: str, resource_id: str, version: int,
+           moment: datetime) -> dict[str, Any]:
+    """The resource as stored: resourceType, id and server meta first, the client's JSON after."""
+    meta = {k: v for k, v in (resource.get("meta") or {}).items()
+            if k not in ("versionId", "lastUpdated")}
+    stamped: dict[str, Any] = {"resourceType": type_name, "id": resource_id,
+                               "meta": {"versionId": str(version), "lastUpdated": instant(moment),
+                                        **meta}}
+    stamped.update((k, v) for k, v in resource.items() if k not in ("resourceType", "id", "meta"))
+    return stamped
+
+
+class MongoResourceStore:
+    """Versioned resources in MongoDB with compare-and-set writes."""
+
+    def __init__(self, db: Database, clock: Callable[[], datetime],
+                 indexer: Indexer | None = None) -> None:
+        self.db = db
+        self.clock = clock
+        self.indexer = indexer
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _now(self, after: datetime | None = None) -> datetime:
+        now = self.clock()
+        now = now.replace(microsecond=(now.microsecond // 1000) * 1000)
+        return max(now, after + ONE_MS) if after is not None else now
+
+    @property
+    def _s(self) -> ClientSession | None:
+        return _session.get()
+
+    def _doc(self, stamped: dict[str, Any], version: int, moment: datetime) -> dict[str, Any]:
+        doc = {"_id": stamped["id"], "vid": version, "ts": moment, "res": stamped}
+        if self.indexer is not None:
+            doc["idx"] = self.indexer(stamped)
+        return doc
+
+    def _log(self, type_name: str, resource_id: str, version: int, moment: datetime,
+             method: str, stamped: dict[str, Any] | None) -> StoredVersion:
+        entry = {"_id": f"{type_name}/{resource_id}/{version}", "t": type_name, "i": resource_id,
+                 "v": version, "ts": moment, "m": method, "res": stamped}
+        with suppress(DuplicateKeyError):  # the version is already logged (a retried write)
+            self.db[HISTORY].insert_one(entry, session=self._s)
+        return StoredVersion(type_name, resource_id, version, moment, stamped, method)
+
+    def _last_logged(self, type_name: str, resource_id: str) -> dict[str, Any] | None:
+        return self.db[HISTORY].find_one({"t": type_name, "i": resource_id},
+                                         sort=[("v", DESCENDING)], session=self._s)
+
+    @staticmethod
+    def _version(type_name: str, doc: Mapping[str, Any]) -> StoredVersion:
+        if "t" in doc:
+            return StoredVersion(doc["t"], doc["i"], doc["v"], doc["ts"], doc["res"], doc["m"])
+        return StoredVersion(type_name, doc["_id"], doc["vid"], doc["ts"], doc["res"])
+
+    # -- writes ----------------------------------------------------------------------------
+    def create(self, type_name: str, resource: dict[str, Any],
+               resource_id: str | None = None) -> StoredVersion:
+        """Store version 1 of a new resource (server-assigned id unless given)."""
+        if resource_id is not None:
+            version, _ = self.update(type_name, resource_id, resource)
+            return version
+        new_id = str(uuid.uuid4())
+        moment = self._now()
+        stamped = _stamp(resource, type_name, new_id, 1, moment)
+        self.db[type_name].insert_one(self._doc(stamped, 1, moment), session=self._s)
+        return self._log(type_name, new_id, 1, moment, "POST", stamped)
+
+    def update(self, type_name: str, resource_id: str, resource: dict[str, Any],
+               if_match: int | None = None) -> tuple[StoredVersion, bool]:
+        """Store a new version (or create with the client id); True when created."""
+        current = self.db[type_name]
+        for _ in range(MAX_ATTEMPTS):
+            found = current.find_one({"_id": resource_id}, {"vid": 1, "ts": 1}, session=self._s)
+            if found is None:
+                last = self._last_logged(type_name, resource_id)
+                if if_match is not None:
+                    raise PreconditionFailed(
+                        f"{type_name}/{resource_id} does not exist (If-Match W/\"{if_match}\")")
+                version = (last["v"] + 1) if last else 1
+                moment = self._now(last["ts"] if last else None)
+                stamped = _stamp(resource, type_name, resource_id, version, moment)
+                try:
+                    current.insert_one(self._doc(stamped, version, moment), session=self._s)
+                except DuplicateKeyError:
+                    if self._s is not None:
+                        raise Conflict(f"{type_name}/{resource_id} was created concurrently"
+                                       ) from None
+                    continue
+                method = "POST" if version == 1 else "PUT"
+                return self._log(type_name, resource_id, version, moment, method, stamped), True
+            if if_match is not None and if_match != found["vid"]:
+                raise PreconditionFailed(
+                    f"Version conflict: {type_name}/{resource_id} is at version {found['vid']}, "
+                    f"If-Match asked for {if_match}")
+            version, moment = found["vid"] + 1, self._now(found["ts"])
+            stamped = _stamp(resource, type_name, resource_id, version, moment)
+            outcome = current.replace_one({"_id": resource_id, "vid": found["vid"]},
+                                          self._doc(stamped, version, moment), session=self._s)
+            if outcome.matched_count == 1:
+                return self._log(type_name, resource_id, version, moment, "PUT", stamped), False
+            if if_match is not None or self._s is not None:
+                raise PreconditionFailed(f"{type_name}/{resource_id} changed concurrently")
+        raise Conflict(f"Too many concurrent writes to {type_name}/{resource_id}; try again")
+
+    def delete(self, type_name: str, resource_id: str,
+               if_match: int | None = None) -> StoredVersion | None:
+        """Leave a tombstone version; None when there was nothing live to delete."""
+        current = self.db[type_name]
+        for _ in range(MAX_ATTEMPTS):
+            found = current.find_one({"_id": resource_id}, {"vid": 1, "ts": 1}, session=self._s)
+            if found is None:
+                if if_match is not None:
+                    raise PreconditionFailed(f"{type_name}/{resource_id} does not exist")
+                return None
+            if if_match is not None and if_match != found["vid"]:
+                raise PreconditionFailed(
+                    f"Version conflict: {type_name}/{resource_id} is at version {found['vid']}")
+            outcome = current.delete_one({"_id": resource_id, "vid": found["vid"]},
+                                         session=self._s)
+            if outcome.deleted_count == 1:
+                moment = self._now(found["ts"])
+                return self._log(type_name, resource_id, found["vid"] + 1, moment, "DELETE", None)
+        raise Conflict(f"Too many concurrent writes to {type_name}/{resource_id}; try again")
+
+    # -- reads -----------------------------------------------------------------------------
+    def read(self, type_name: str, resource_id: str) -> StoredVersion:
+        """The current version (NotFound / Gone)."""
+        doc = self.db[type_name].find_one({"_id": resource_id}, {"idx": 0}, session=self._s)
+        if doc is not None:
+            return self._version(type_name, doc)
+        last = self._last_logged(type_name, resource_id)
+        if last is not None and last["res"] is None:
+            raise Gone(f"{type_name}/{resource_id} was deleted (version {last['v']})")
+        raise NotFound(f"{type_name}/{resource_id} is not known")
+
+    def vread(self, type_name: str, resource_id: str, version: int) -> StoredVersion:
+        """One stored version (NotFound; a tombstone is returned as such)."""
+        doc = self.db[HISTORY].find_one({"_id": f"{type_name}/{resource_id}/{version}"},
+                                        session=self._s)
+        if doc is None:
+            raise NotFound(f"{type_name}/{resource_id} has no version {version}")
+        return self._version(type_name, doc)
+
+    def history(self, type_name: str | None, resource_id: str | None, *,
+                since: datetime | None, until: datetime, offset: int, count: int,
+                at: tuple[datetime, datetime] | None = None) -> HistoryPage:
+        """Versions newest first, lastUpdated in (since, until]; with `at`, those current then."""
+        query: dict[str, Any] = {}
+        if type_name is not None:
+            query["t"] = type_name
+        if resource_id is not None:
+            query["i"] = resource_id
+        history = self.db[HISTORY]
+        if at is None:
+            query["ts"] = {"$lte": until, **({"$gt": since} if since is not None else {})}
+            total = history.count_documents(query, session=self._s)
+            cursor = history.find(query, session=self._s).sort(
+                [("ts", DESCENDING), ("_id", DESCENDING)]).skip(offset).limit(count)
+            return HistoryPage([self._version(doc["t"], doc) for doc in cursor], total)
+        start, end = at[0], min(at[1], until + ONE_MS)
+        during = list(history.find({**query, "ts": {"$gte": start, "$lt": end}},
+                                   session=self._s))
+        before = history.aggregate([
+            {"$match": {**query, "ts": {"$lt": start}}},
+            {"$sort": {"t": 1, "i": 1, "v": -1}},
+            {"$group": {"_id": {"t": "$t", "i": "$i"}, "doc": {"$first": "$$ROOT"}}},
+        ], session=self._s)
+        live_then = [row["doc"] for row in before if row["doc"]["res"] is not None]
+        versions = sorted(during + live_then, key=lambda doc: (doc["ts"], doc["_id"]),
+                          reverse=True)
+        page = versions[offset:offset + count]
+        return HistoryPage([self._version(doc["t"], doc) for doc in page], len(versions))
+
+    def find(self, type_name: str, query: Mapping[str, Any], *,
+             sort: Sequence[tuple[str, int]] = (), skip: int = 0,
+             limit: int = 0) -> Iterator[StoredVersion]:
+        """Current versions matching a compiled query."""
+        cursor = self.db[type_name].find(dict(query), {"idx": 0}, session=self._s)
+        if sort:
+            cursor = cursor.sort(list(sort))
+        for doc in cursor.skip(skip).limit(limit):
+            yield self._version(type_name, doc)
+
+    def count(self, type_name: str, query: Mapping[str, Any]) -> int:
+        """How many current versions match a compiled query."""
+        return self.db[type_name].count_documents(dict(query), session=self._s)
+
+    @contextmanager
+    def atomic(self) -> Iterator[ClientSession | None]:
+        """Run the enclosed writes in one MongoDB multi-document transaction."""
+        if self._s is not None:
+            yield self._s
+            return
+        with self.db.client.start_session() as session, session.start_transaction():
+            token = _session.set(session)
+            try:
+                yield session
+            finally:
+                _session.reset(token)
+
+    def ensure_indexes(self, type_names: Sequence[str]) -> None:
+        """Create the indexes reads and history need."""
+        history = self.db[HISTORY]
+        history.create_index([("t", ASCENDING), ("i", ASCENDING), ("v", DESCENDING)],
+                             unique=True, name="type_id_version")
+        history.create_index([("ts", DESCENDING), ("_id", DESCENDING)], name="ts")
+        history.create_index([("t", ASCENDING), ("ts", DESCENDING)], name="type_ts")
+        for type_name in type_names:
+            self.db[type_name].create_index([("ts", ASCENDING)], name="ts")
