@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from fhir_server.embedded import EmbeddedStore
+from fhir_server.storage.connection import disconnect_all
 
 DEFAULT_DATA_DIR = Path("var/mongo")
 
@@ -60,6 +61,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             self.cfg.set("bind", f"{args.host}:{args.port}")
             self.cfg.set("workers", args.workers)
             self.cfg.set("threads", args.threads)
+            self.cfg.set("graceful_timeout", 10)
             self.cfg.set("accesslog", "-" if args.access_log else None)
 
         def load(self) -> Any:
@@ -71,6 +73,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             from fhir_server.seed import seed
 
             print(f"demo data: {seed(_services())} resources created", flush=True)
+        disconnect_all()  # workers open their own clients after the fork
         base = os.environ["FHIR_BASE_URL"]
         print(f"FHIR server:  {base}/metadata\nAPI docs:     {base}/docs\n"
               f"OpenAPI:      {base}/openapi.json\nDemo patient: {base}/Patient/demo-nguyen-van-an",

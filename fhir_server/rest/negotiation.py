@@ -21,8 +21,15 @@ def _media_types(header: str) -> list[str]:
 
 
 def response_mimetype(request: Request) -> str:
-    """The JSON media type to answer with; 406 when the client only accepts XML or others."""
-    fmt = request.args.get("_format")
+    """The JSON media type to answer with (worked out once per request); 406 for XML/others."""
+    cached = request.environ.get("fhir.mimetype")
+    if cached is None:
+        cached = request.environ["fhir.mimetype"] = _negotiate(request)
+    return str(cached)
+
+
+def _negotiate(request: Request) -> str:
+    fmt = request.args.get("_format") if request.query_string else None
     if fmt is not None:
         wanted = fmt.split(";", 1)[0].strip().lower()
         if wanted in XML_TYPES:
@@ -31,6 +38,8 @@ def response_mimetype(request: Request) -> str:
             raise NotAcceptable(f"Unsupported _format '{fmt[:60]}'; use json")
         return FHIR_JSON
     accept = request.headers.get("Accept", "")
+    if accept in ("", "*/*", FHIR_JSON):
+        return FHIR_JSON
     types = _media_types(accept)
     if not types or any(t in WILDCARDS or t in JSON_TYPES for t in types):
         return "application/json" if types == ["application/json"] else FHIR_JSON

@@ -19,7 +19,8 @@ def json_response(request: Request, body: Any, status: int = 200,
                   headers: dict[str, str] | None = None) -> Response:
     """A FHIR JSON response (body None means no content)."""
     mimetype = response_mimetype(request)
-    payload = b"" if body is None else dumps(body, pretty=wants_pretty(request))
+    pretty = bool(request.query_string) and wants_pretty(request)
+    payload = b"" if body is None else dumps(body, pretty=pretty)
     response = Response(payload, status=status, headers=headers or {},
                         content_type=f"{mimetype}; charset=utf-8")
     return response
@@ -41,9 +42,10 @@ def resource_response(request: Request, version: StoredVersion, base_url: str) -
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match and version.etag in [tag.strip() for tag in if_none_match.split(",")]:
         return Response(status=304, headers=headers)
-    since = request.if_modified_since
-    if since is not None and version.last_updated.replace(microsecond=0) <= since:
-        return Response(status=304, headers=headers)
+    if "If-Modified-Since" in request.headers:
+        since = request.if_modified_since
+        if since is not None and version.last_updated.replace(microsecond=0) <= since:
+            return Response(status=304, headers=headers)
     return json_response(request, version.resource, 200, headers)
 
 

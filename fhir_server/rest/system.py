@@ -10,6 +10,12 @@ from fhir_server.rest.responses import json_response
 system = Blueprint("fhir_system", __name__)
 
 
+@system.get("/healthz")
+def healthz() -> Response:
+    """Liveness probe: a trivial JSON answer that touches no database."""
+    return Response(b'{"status":"ok"}', content_type="application/json")
+
+
 @system.get("/metadata")
 def metadata() -> Response:
     """capabilities: GET [base]/metadata."""

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
@@ -79,9 +79,10 @@ class MongoResourceStore:
 
     @staticmethod
     def _version(type_name: str, doc: Mapping[str, Any]) -> StoredVersion:
+        moment = doc["ts"].replace(tzinfo=UTC)
         if "t" in doc:
-            return StoredVersion(doc["t"], doc["i"], doc["v"], doc["ts"], doc["res"], doc["m"])
-        return StoredVersion(type_name, doc["_id"], doc["vid"], doc["ts"], doc["res"])
+            return StoredVersion(doc["t"], doc["i"], doc["v"], moment, doc["res"], doc["m"])
+        return StoredVersion(type_name, doc["_id"], doc["vid"], moment, doc["res"])
 
     # -- writes ----------------------------------------------------------------------------
     def create(self, type_name: str, resource: dict[str, Any],
@@ -196,7 +197,10 @@ class MongoResourceStore:
             {"$sort": {"t": 1, "i": 1, "v": -1}},
             {"$group": {"_id": {"t": "$t", "i": "$i"}, "doc": {"$first": "$$ROOT"}}},
         ], session=self._s)
-        live_then = [row["doc"] for row in before if row["doc"]["res"] is not None]
+        replaced_at_start = {(doc["t"], doc["i"]) for doc in during
+                             if doc["ts"].replace(tzinfo=UTC) == start}
+        live_then = [row["doc"] for row in before if row["doc"]["res"] is not None
+                     and (row["doc"]["t"], row["doc"]["i"]) not in replaced_at_start]
         versions = sorted(during + live_then, key=lambda doc: (doc["ts"], doc["_id"]),
                           reverse=True)
         page = versions[offset:offset + count]

@@ -1,0 +1,1 @@
+"""Benchmarks: each prints its figures and the same-run ratios its issue asks for."""

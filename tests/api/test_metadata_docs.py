@@ -1,0 +1,50 @@
+"""CapabilityStatement (FHIR R4 http.html#capabilities) and the OpenAPI document + docs page."""
+
+from __future__ import annotations
+
+from flask.testing import FlaskClient
+
+from fhir_server.resource_types import RESOURCE_TYPES
+
+
+# http.html#capabilities: GET /metadata returns a CapabilityStatement for FHIR 4.0.1
+def test_capability_statement(client: FlaskClient) -> None:
+    response = client.get("/metadata")
+    assert response.status_code == 200
+    statement = response.get_json()
+    assert statement["resourceType"] == "CapabilityStatement"
+    assert statement["fhirVersion"] == "4.0.1"
+    assert statement["kind"] == "instance"
+    resources = {r["type"]: r for r in statement["rest"][0]["resource"]}
+    assert set(resources) == set(RESOURCE_TYPES)
+    patient = resources["Patient"]
+    codes = {i["code"] for i in patient["interaction"]}
+    assert {"read", "vread", "update", "patch", "delete", "history-instance", "create",
+            "search-type"} <= codes
+    assert patient["versioning"] == "versioned-update" and patient["conditionalCreate"] is True
+    assert {p["name"] for p in patient["searchParam"]} >= {"_id", "identifier"}
+
+
+def test_capability_statement_is_valid_fhir(client: FlaskClient) -> None:
+    from fhir_server.model.parse import _model_class
+
+    _model_class("CapabilityStatement").model_validate(client.get("/metadata").get_json())
+
+
+# the OpenAPI document describes every type with its JSON schema
+def test_openapi_document(client: FlaskClient) -> None:
+    spec = client.get("/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    for name in RESOURCE_TYPES:
+        assert f"/{name}/{{id}}" in spec["paths"], name
+        assert name in spec["components"]["schemas"], name
+    create = spec["paths"]["/Immunization"]["post"]["requestBody"]["content"]
+    assert create["application/fhir+json"]["schema"]["$ref"].endswith("/Immunization")
+
+
+# the docs page loads its assets from this server, never a CDN
+def test_docs_page_uses_local_assets(client: FlaskClient) -> None:
+    page = client.get("/docs").get_data(as_text=True)
+    assert "swagger-ui-bundle.js" in page
+    assert "cdn" not in page.lower() and "https://" not in page
+    assert client.get("/docs/assets/swagger-ui-bundle.js").status_code == 200

@@ -1,0 +1,90 @@
+"""The fhir-server command: seed, and serve on the embedded store (README promises)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+from pymongo import MongoClient
+
+from fhir_server.cli import main
+from fhir_server.embedded import free_port
+from fhir_server.seed import demo_resources
+
+
+def test_seed_loads_demo_data_once(mongo_uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    database = f"seed_{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("MONGODB_URI", mongo_uri)
+    monkeypatch.setenv("FHIR_DATABASE", database)
+    assert main(["seed"]) == 0
+    assert main(["seed"]) == 0  # idempotent: nothing is created twice
+    with MongoClient(mongo_uri) as client:
+        db = client[database]
+        assert db["Patient"].count_documents({}) == 3
+        assert db["history"].count_documents({}) == len(demo_resources())
+        client.drop_database(database)
+
+
+def _wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "server exited early"
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            time.sleep(0.3)
+    raise AssertionError(f"{url} did not answer")
+
+
+def _serve(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if k not in ("MONGODB_URI", "FHIR_DATABASE")}
+    return subprocess.Popen(
+        [sys.executable, "-m", "fhir_server.cli", "--data-dir", str(data_dir), "serve",
+         "--seed", "--port", str(port), "--workers", "1"],
+        stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env, start_new_session=True)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        raise
+
+
+# `make run`: serve with no MONGODB_URI starts the embedded store, seeds, and data persists
+def test_serve_embedded_store_persists(tmp_path: Path) -> None:
+    if os.environ.get("MONGODB_URI"):
+        pytest.skip("checks the embedded default; MONGODB_URI points at another server")
+    data_dir, log = tmp_path / "mongo", tmp_path / "serve.log"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = _serve(data_dir, port, log)
+    try:
+        _wait_for(f"{base}/metadata", process)
+        patient = requests.get(f"{base}/Patient/demo-nguyen-van-an", timeout=5)
+        assert patient.status_code == 200 and patient.json()["birthDate"] == "1985-03-12"
+        created = requests.post(f"{base}/Patient", json={"resourceType": "Patient"},
+                                headers={"Content-Type": "application/fhir+json"}, timeout=5)
+        assert created.status_code == 201
+        new_id = created.json()["id"]
+    finally:
+        _stop(process)
+    still_running = subprocess.run(["pgrep", "-f", f"--storage-path {data_dir.resolve()}"],
+                                   capture_output=True, text=True).stdout
+    assert still_running == "", "the embedded store must stop with the server"
+    process = _serve(data_dir, port, log)
+    try:
+        _wait_for(f"{base}/metadata", process)
+        assert requests.get(f"{base}/Patient/{new_id}", timeout=5).status_code == 200
+    finally:
+        _stop(process)
