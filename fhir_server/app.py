@@ -8,6 +8,7 @@ from fhir_server.interactions.context import Services
 from fhir_server.resource_types import RESOURCE_TYPES
 from fhir_server.rest.errors import register_error_handlers
 from fhir_server.rest.openapi import init_openapi
+from fhir_server.rest.operations import operations
 from fhir_server.rest.resources import resources
 from fhir_server.rest.system import system
 from fhir_server.search.service import SearchService
@@ -29,6 +30,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.extensions["fhir"] = Services(store=store, search=SearchService(store), settings=settings)
     init_openapi(app)
     app.register_blueprint(system)
+    app.register_blueprint(operations)
     app.register_blueprint(resources)
     register_error_handlers(app)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fhir_server import __version__
+from fhir_server.operations.registry import OperationDefinition, all_operations
 from fhir_server.resource_types import RESOURCE_TYPES
 from fhir_server.search.service import SUPPORTED as SEARCH_PARAMS
 from fhir_server.settings import Settings
@@ -13,9 +14,19 @@ SYSTEM_INTERACTIONS = ("history-system",)
 SEARCH_PARAM_TYPES = {"_id": "token", "identifier": "token"}
 
 
+def _operation_entry(definition: OperationDefinition) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": definition.name,
+                             "definition": definition.definition
+                             or f"http://hl7.org/fhir/OperationDefinition/{definition.name}"}
+    if definition.documentation:
+        entry["documentation"] = definition.documentation
+    return entry
+
+
 def capability_statement(settings: Settings, software_date: str) -> dict[str, Any]:
     """Describe what this server does, per resource type."""
     resources = []
+    operations = all_operations()
     for info in RESOURCE_TYPES.values():
         resources.append({
             "type": info.name,
@@ -31,7 +42,21 @@ def capability_statement(settings: Settings, software_date: str) -> dict[str, An
             "referencePolicy": ["literal", "local"],
             "searchParam": [{"name": name, "type": SEARCH_PARAM_TYPES[name]}
                             for name in SEARCH_PARAMS],
+            "operation": [_operation_entry(op) for op in operations
+                          if (op.type_level or op.instance)
+                          and (not op.types or info.name in op.types)],
         })
+    for entry in resources:
+        if not entry["operation"]:
+            del entry["operation"]
+    rest: dict[str, Any] = {
+        "mode": "server",
+        "resource": resources,
+        "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
+    }
+    system_operations = [_operation_entry(op) for op in operations if op.system]
+    if system_operations:
+        rest["operation"] = system_operations
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",
@@ -44,9 +69,5 @@ def capability_statement(settings: Settings, software_date: str) -> dict[str, An
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json", "json"],
         "patchFormat": ["application/json-patch+json"],
-        "rest": [{
-            "mode": "server",
-            "resource": resources,
-            "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
-        }],
+        "rest": [rest],
     }

@@ -32,11 +32,19 @@ def check_type(type_name: str) -> str:
 
 @cache
 def _model_class(type_name: str) -> Any:
-    return get_fhir_model_class(type_name)
+    try:
+        return get_fhir_model_class(type_name)
+    except (KeyError, ValueError):
+        raise InvalidRequest.at(f"Unknown resource type '{type_name[:80]}'", "resourceType",
+                                "not-supported") from None
 
 
-def validate_resource(data: Any, expected_type: str | None = None) -> dict[str, Any]:
-    """Check that data is a valid resource of a supported (and expected) type; return it as is."""
+def validate_resource(data: Any, expected_type: str | None = None,
+                      stored_only: bool = True) -> dict[str, Any]:
+    """Check that data is a valid resource of a supported (and expected) type; return it as is.
+
+    stored_only=False accepts any R4 resource type (Parameters, Bundle, OperationOutcome...).
+    """
     if not isinstance(data, dict):
         raise InvalidRequest("The body must be a JSON object holding a FHIR resource",
                              code="structure")
@@ -47,7 +55,7 @@ def validate_resource(data: Any, expected_type: str | None = None) -> dict[str, 
         raise InvalidRequest.at(
             f"resourceType '{type_name[:80]}' does not match the URL type '{expected_type}'",
             "resourceType", "invalid")
-    if not is_supported(type_name):
+    if stored_only and not is_supported(type_name):
         raise InvalidRequest.at(f"Resource type '{type_name[:80]}' is not supported",
                                 "resourceType", "not-supported")
     if "id" in data:

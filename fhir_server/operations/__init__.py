@@ -1,0 +1,1 @@
+"""FHIR $operations: a registry (feeds routing and the CapabilityStatement) + one module each."""

@@ -1,0 +1,1 @@
+"""The operation modules shipped with the server (each registers itself on import)."""
