@@ -8,7 +8,10 @@ from flask import Flask
 
 from fhir_server.interactions.context import Services
 from fhir_server.operations.registry import (
-    OperationCall, OperationDefinition, OperationResult, register,
+    OperationCall,
+    OperationDefinition,
+    OperationResult,
+    register,
 )
 
 
