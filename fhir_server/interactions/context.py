@@ -3,22 +3,41 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
-from fhir_server.errors import InvalidRequest
+from fhir_server.errors import InvalidRequest, Issue, Unprocessable
+from fhir_server.model.parse import validate_resource
 from fhir_server.search.service import SearchService
 from fhir_server.settings import Settings
 from fhir_server.storage.base import ResourceStore, StoredVersion
 
 
+class ResourceChecker(Protocol):
+    """A rule set applied to every resource written (profiles, business rules)."""
+
+    def check(self, resource: dict[str, Any]) -> list[Issue]:
+        """Issues found; any with severity error or fatal rejects the write (422)."""
+
+
 @dataclass
 class Services:
-    """The collaborators interactions use: storage, search and settings."""
+    """The collaborators interactions use: storage, search, settings and write checkers."""
 
     store: ResourceStore
     search: SearchService
     settings: Settings
+    checkers: list[ResourceChecker] = field(default_factory=list)
+
+    def checked(self, body: Any, type_name: str) -> tuple[dict[str, Any], list[Issue]]:
+        """Validate a resource (400 when not valid FHIR, 422 when a checker rejects it);
+        return it with the non-blocking issues (warnings) found."""
+        resource = validate_resource(body, type_name)
+        issues = [issue for checker in self.checkers for issue in checker.check(resource)]
+        if any(issue.severity in ("error", "fatal") for issue in issues):
+            raise Unprocessable("The resource does not conform to the applicable profiles or "
+                                "business rules", code="processing", issues=issues)
+        return resource, issues
 
 
 @dataclass

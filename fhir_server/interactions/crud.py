@@ -9,7 +9,7 @@ import jsonpatch
 
 from fhir_server.errors import Gone, InvalidRequest, NotFound, PreconditionFailed, Unprocessable
 from fhir_server.interactions.context import Services, WriteResult, parse_criteria
-from fhir_server.model.parse import check_id, check_type, validate_resource
+from fhir_server.model.parse import check_id, check_type
 from fhir_server.storage.base import StoredVersion
 
 
@@ -36,7 +36,7 @@ def create(svc: Services, type_name: str, body: Any,
            if_none_exist: str | None = None) -> WriteResult:
     """Create with a server-assigned id; with If-None-Exist, only when nothing matches."""
     check_type(type_name)
-    resource = validate_resource(body, type_name)
+    resource, warnings = svc.checked(body, type_name)
     if if_none_exist is not None and if_none_exist.strip():
         found = svc.search.match(type_name, parse_criteria(if_none_exist))
         if len(found) > 1:
@@ -44,7 +44,7 @@ def create(svc: Services, type_name: str, body: Any,
         if found:
             return WriteResult(found[0], created=False, changed=False)
     resource = {k: v for k, v in resource.items() if k != "id"}
-    return WriteResult(svc.store.create(type_name, resource), created=True)
+    return WriteResult(svc.store.create(type_name, resource), created=True, issues=warnings)
 
 
 def update(svc: Services, type_name: str, resource_id: str, body: Any,
@@ -52,7 +52,7 @@ def update(svc: Services, type_name: str, resource_id: str, body: Any,
     """Replace a resource (or create it with the client's id)."""
     check_type(type_name)
     check_id(resource_id)
-    resource = validate_resource(body, type_name)
+    resource, warnings = svc.checked(body, type_name)
     if "id" not in resource:
         raise InvalidRequest.at("The resource in an update must carry its id",
                                 f"{type_name}.id", "required")
@@ -61,7 +61,7 @@ def update(svc: Services, type_name: str, resource_id: str, body: Any,
             f"The body id '{resource['id']}' does not match the URL id '{resource_id}'",
             f"{type_name}.id", "invalid")
     version, created = svc.store.update(type_name, resource_id, resource, if_match)
-    return WriteResult(version, created=created)
+    return WriteResult(version, created=created, issues=warnings)
 
 
 def conditional_update(svc: Services, type_name: str, criteria: str, body: Any,
@@ -71,7 +71,7 @@ def conditional_update(svc: Services, type_name: str, criteria: str, body: Any,
     found = svc.search.match(type_name, parse_criteria(criteria))
     if len(found) > 1:
         raise PreconditionFailed("The update criteria matched more than one resource")
-    resource = validate_resource(body, type_name)
+    resource, warnings = svc.checked(body, type_name)
     if found:
         target = found[0].id
         if "id" in resource and resource["id"] != target:
@@ -80,11 +80,11 @@ def conditional_update(svc: Services, type_name: str, criteria: str, body: Any,
                 f"{type_name}.id", "invalid")
         version, created = svc.store.update(type_name, target, {**resource, "id": target},
                                             if_match)
-        return WriteResult(version, created=created)
+        return WriteResult(version, created=created, issues=warnings)
     if "id" in resource:
         version, created = svc.store.update(type_name, resource["id"], resource, if_match)
-        return WriteResult(version, created=created)
-    return WriteResult(svc.store.create(type_name, resource), created=True)
+        return WriteResult(version, created=created, issues=warnings)
+    return WriteResult(svc.store.create(type_name, resource), created=True, issues=warnings)
 
 
 def patch(svc: Services, type_name: str, resource_id: str, operations: Any,
@@ -109,10 +109,10 @@ def patch(svc: Services, type_name: str, resource_id: str, operations: Any,
                                 code="processing") from None
         if not isinstance(patched, dict) or patched.get("id") != resource_id:
             raise Unprocessable("A patch may not change the resource id", code="processing")
-        resource = validate_resource(patched, type_name)
+        resource, warnings = svc.checked(patched, type_name)
         try:
             version, _ = svc.store.update(type_name, resource_id, resource, current.version)
-            return WriteResult(version, created=False)
+            return WriteResult(version, created=False, issues=warnings)
         except PreconditionFailed:
             if if_match is not None:
                 raise
