@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from flask import Flask
 
+from fhir_server.health_cards.service import HealthCardService
 from fhir_server.interactions.context import Services
 from fhir_server.resource_types import RESOURCE_TYPES
 from fhir_server.rest.errors import register_error_handlers
+from fhir_server.rest.health_cards import health_cards
 from fhir_server.rest.openapi import init_openapi
 from fhir_server.rest.operations import operations
 from fhir_server.rest.resources import resources
@@ -27,10 +29,14 @@ def build_app(settings: Settings | None = None) -> Flask:
     db = connect(settings.mongodb_uri, settings.database)
     store = MongoResourceStore(db, settings.clock)
     store.ensure_indexes(list(RESOURCE_TYPES))
-    app.extensions["fhir"] = Services(store=store, search=SearchService(store), settings=settings)
+    services = Services(store=store, search=SearchService(store), settings=settings)
+    services.components["health_cards"] = HealthCardService(
+        db, settings.issuer, settings.shc_key_dir, settings.shc_trusted_file, settings.clock)
+    app.extensions["fhir"] = services
     init_openapi(app)
     app.register_blueprint(system)
     app.register_blueprint(operations)
+    app.register_blueprint(health_cards)
     app.register_blueprint(resources)
     register_error_handlers(app)
     return app

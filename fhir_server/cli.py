@@ -82,6 +82,53 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _card_defaults() -> None:
+    """Point the health-card commands at this server's key directory and issuer by default."""
+    from fhir_server.settings import Settings
+
+    settings = Settings.from_env()
+    os.environ.setdefault("FHIR_SERVER_SHC_KEY_DIR", settings.shc_key_dir)
+    os.environ.setdefault("FHIR_SERVER_SHC_ISSUER", settings.issuer)
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    """Manage the SMART Health Card issuer keys (create, rotate, list, jwks, crl, revoke)."""
+    from fhir_server.health_cards.cli import cli_keys
+
+    _card_defaults()
+    return cli_keys(list(args.rest), out=sys.stdout)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Verify a SMART Health Card (file, shc:/ text, JWS or QR image)."""
+    from fhir_server.health_cards.cli import cli_verify
+
+    _card_defaults()
+    return cli_verify(list(args.rest), out=sys.stdout)
+
+
+def cmd_card(args: argparse.Namespace) -> int:
+    """Issue one patient's card from the database and write its file, text and QR images."""
+    from fhir_server.health_cards.issue import health_card_file
+    from fhir_server.interactions import crud
+    from fhir_server.operations.health_cards import card_service, patient_immunizations
+
+    out: Path = args.out
+    with database(args.data_dir):
+        svc = _services()
+        patient = crud.read(svc, "Patient", args.patient_id).resource or {}
+        cards = card_service(svc).issue(patient, patient_immunizations(svc, args.patient_id))
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / args.patient_id
+    stem.with_suffix(".smart-health-card").write_bytes(health_card_file(c.jws for c in cards))
+    for number, card in enumerate(cards):
+        (out / f"{args.patient_id}-{number}.txt").write_text(card.numeric + "\n")
+        (out / f"{args.patient_id}-{number}.png").write_bytes(card.png())
+        (out / f"{args.patient_id}-{number}.svg").write_bytes(card.svg())
+    print(f"{len(cards)} card(s) for Patient/{args.patient_id} written to {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="fhir-server", description=__doc__)
@@ -98,6 +145,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
     seed = sub.add_parser("seed", help="load the demo data set")
     seed.set_defaults(func=cmd_seed)
+    for name, func, text in (("keys", cmd_keys, "manage health-card issuer keys"),
+                             ("verify", cmd_verify, "verify a SMART Health Card")):
+        command = sub.add_parser(name, help=text, add_help=False)
+        command.add_argument("rest", nargs=argparse.REMAINDER)
+        command.set_defaults(func=func)
+    card = sub.add_parser("card", help="write one patient's health card (file, text, QR)")
+    card.add_argument("patient_id")
+    card.add_argument("--out", type=Path, required=True)
+    card.set_defaults(func=cmd_card)
     return parser
 
 

@@ -29,6 +29,9 @@ class Settings:
     default_page_size: int = 20
     max_page_size: int = 500
     use_transactions: bool = True
+    shc_issuer: str = ""
+    shc_key_dir: str = "var/keys"
+    shc_trusted_file: str = ""
     clock: Callable[[], datetime] = field(default=utc_now, compare=False)
 
     @classmethod
@@ -43,5 +46,13 @@ class Settings:
             default_page_size=_int(env, "FHIR_DEFAULT_PAGE_SIZE", cls.default_page_size),
             max_page_size=_int(env, "FHIR_MAX_PAGE_SIZE", cls.max_page_size),
             use_transactions=(env.get("FHIR_USE_TRANSACTIONS", "1") not in ("0", "false", "no")),
+            shc_issuer=(env.get("FHIR_SERVER_SHC_ISSUER") or "").rstrip("/"),
+            shc_key_dir=env.get("FHIR_SERVER_SHC_KEY_DIR") or cls.shc_key_dir,
+            shc_trusted_file=env.get("FHIR_SERVER_SHC_TRUSTED") or "",
         )
         return replace(settings, **overrides)  # type: ignore[arg-type]
+
+    @property
+    def issuer(self) -> str:
+        """The SMART Health Card issuer URL (`iss`): FHIR_SERVER_SHC_ISSUER or the base URL."""
+        return self.shc_issuer or self.base_url

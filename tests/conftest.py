@@ -29,15 +29,17 @@ def mongo_uri(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def make_app(mongo_uri: str) -> Iterator[Callable[..., Flask]]:
+def make_app(mongo_uri: str, tmp_path_factory: pytest.TempPathFactory
+             ) -> Iterator[Callable[..., Flask]]:
     """Build an app on a fresh database (dropped at the end of the run)."""
     databases: list[str] = []
+    key_dir = str(tmp_path_factory.mktemp("issuer-keys"))
 
     def factory(**overrides: object) -> Flask:
         name = f"test_{uuid.uuid4().hex[:12]}"
         databases.append(name)
-        settings = Settings.from_env({}, mongodb_uri=mongo_uri, database=name,
-                                     base_url="http://fhir.test/fhir", **overrides)
+        options: dict[str, object] = {"base_url": BASE_URL, "shc_key_dir": key_dir, **overrides}
+        settings = Settings.from_env({}, mongodb_uri=mongo_uri, database=name, **options)
         app = create_app(settings)
         app.config["TESTING"] = True
         return app
@@ -67,3 +69,4 @@ def fresh_client(make_app: Callable[..., Flask]) -> FlaskClient:
 
 
 DATA = Path(__file__).parent / "data"
+BASE_URL = "https://fhir.test/fhir"

@@ -88,3 +88,31 @@ def test_serve_embedded_store_persists(tmp_path: Path) -> None:
         assert requests.get(f"{base}/Patient/{new_id}", timeout=5).status_code == 200
     finally:
         _stop(process)
+
+
+# `fhir-server keys|card|verify`: issue a card from the database and verify it offline
+def test_keys_card_verify(mongo_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                          capsys: pytest.CaptureFixture[str]) -> None:
+    database = f"card_{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("MONGODB_URI", mongo_uri)
+    monkeypatch.setenv("FHIR_DATABASE", database)
+    monkeypatch.setenv("FHIR_SERVER_SHC_KEY_DIR", str(tmp_path / "keys"))
+    monkeypatch.setenv("FHIR_SERVER_SHC_ISSUER", "https://vaccine.example.vn")
+    assert main(["keys", "create"]) == 0
+    assert main(["keys", "list"]) == 0
+    assert main(["seed"]) == 0
+    assert main(["card", "demo-nguyen-van-an", "--out", str(tmp_path / "out")]) == 0
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert written == ["demo-nguyen-van-an-0.png", "demo-nguyen-van-an-0.svg",
+                       "demo-nguyen-van-an-0.txt", "demo-nguyen-van-an.smart-health-card"]
+    capsys.readouterr()
+    assert main(["verify", str(tmp_path / "out" / "demo-nguyen-van-an-0.png")]) == 0
+    assert "verdict: VALID" in capsys.readouterr().out
+    assert main(["keys", "rotate"]) == 0
+    assert main(["verify", str(tmp_path / "out" / "demo-nguyen-van-an.smart-health-card")]) == 0
+    bad = tmp_path / "bad.txt"
+    bad.write_text("shc:/5676290952432060346029243740")
+    assert main(["verify", str(bad)]) == 1
+    assert "private" not in (tmp_path / "keys").name
+    with MongoClient(mongo_uri) as client:
+        client.drop_database(database)

@@ -28,6 +28,7 @@ class Services:
     search: SearchService
     settings: Settings
     checkers: list[ResourceChecker] = field(default_factory=list)
+    components: dict[str, Any] = field(default_factory=dict)  # optional services by name
 
     def checked(self, body: Any, type_name: str) -> tuple[dict[str, Any], list[Issue]]:
         """Validate a resource (400 when not valid FHIR, 422 when a checker rejects it);

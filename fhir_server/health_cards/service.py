@@ -1,0 +1,83 @@
+"""The health-card service of a running server: its issuer keys, trust list and issued cards."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pymongo.database import Database
+
+from fhir_server.health_cards.errors import KeyStoreError
+from fhir_server.health_cards.inputs import verify
+from fhir_server.health_cards.issue import IssuedCard, issue_cards
+from fhir_server.health_cards.keys import KeyStore
+from fhir_server.health_cards.result import VerificationResult
+from fhir_server.health_cards.trust import TrustedIssuers
+from fhir_server.health_cards.verify import VerifyOptions
+
+log = logging.getLogger(__name__)
+CARDS = "_health_cards"
+
+
+def card_id(jws: str) -> str:
+    """The id under which an issued card is kept: the SHA-256 of its JWS (hex)."""
+    return hashlib.sha256(jws.encode("ascii")).hexdigest()
+
+
+@dataclass
+class StoredCard:
+    """An issued card as kept for later rendering."""
+
+    id: str
+    jws: str
+    patient_id: str
+    kid: str
+
+
+class HealthCardService:
+    """Issues cards with this server's keys and keeps them for the QR/file endpoints."""
+
+    def __init__(self, db: Database, issuer: str, key_dir: str, trusted_file: str,
+                 clock: Callable[[], datetime]) -> None:
+        self.db = db
+        self.issuer = issuer.rstrip("/")
+        self.clock = clock
+        self.keys = KeyStore(Path(key_dir), clock=lambda: clock().timestamp())
+        if not self.keys.list():
+            try:
+                info = self.keys.create()
+                log.info("created the first health-card issuer key kid=%s in %s", info.kid,
+                         key_dir)
+            except KeyStoreError:
+                pass  # another worker created it first
+        self.trusted = (TrustedIssuers.load(trusted_file) if trusted_file
+                        else TrustedIssuers())
+        self.trusted.add_keystore(self.issuer, "this server", self.keys)
+
+    def issue(self, patient: dict[str, Any], immunizations: Iterable[dict[str, Any]],
+              lookup_display: Any = None) -> list[IssuedCard]:
+        """Sign the patient's completed immunizations and keep the cards."""
+        cards = issue_cards(patient, list(immunizations), iss=self.issuer, keys=self.keys,
+                            now=self.clock().timestamp(), lookup_display=lookup_display)
+        for card in cards:
+            self.db[CARDS].replace_one(
+                {"_id": card_id(card.jws)},
+                {"jws": card.jws, "patient": str(patient.get("id")), "kid": card.kid,
+                 "issued": self.clock()}, upsert=True)
+        return cards
+
+    def verify(self, data: bytes | str, options: VerifyOptions) -> VerificationResult:
+        """Verify a card against the trusted issuers (ours included) at the current time."""
+        return verify(data, self.trusted, now=self.clock().timestamp(), options=options)
+
+    def stored(self, identifier: str) -> StoredCard | None:
+        """An issued card by id (None when unknown)."""
+        doc = self.db[CARDS].find_one({"_id": identifier})
+        if doc is None:
+            return None
+        return StoredCard(doc["_id"], doc["jws"], doc["patient"], doc["kid"])

@@ -1,0 +1,117 @@
+"""$health-cards-issue (Patient instance) and $verify-health-card (system).
+
+SMART Health Cards IG, "FHIR API": POST [base]/Patient/:id/$health-cards-issue with a Parameters
+input (credentialType 1..*, credentialValueSet, includeIdentityClaim, _since) answering a
+Parameters with one verifiableCredential per card and resourceLink entries.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from fhir_server.errors import InvalidRequest, NotFound
+from fhir_server.fhirdates import parse_instant
+from fhir_server.health_cards.issue import IssuedCard, wants_immunizations
+from fhir_server.health_cards.service import HealthCardService, card_id
+from fhir_server.health_cards.verify import VerifyOptions
+from fhir_server.interactions import crud
+from fhir_server.interactions.context import Services
+from fhir_server.model.jsonio import dumps
+from fhir_server.operations.registry import OperationCall, OperationResult, operation
+from fhir_server.operations.verification import verification_parameters
+
+
+def card_service(svc: Services) -> HealthCardService:
+    """The health-card service of this app."""
+    service = svc.components.get("health_cards")
+    if service is None:
+        raise NotFound("Health cards are not enabled on this server")
+    return service
+
+
+def patient_immunizations(svc: Services, patient_id: str) -> list[dict[str, Any]]:
+    """The patient's current Immunization resources."""
+    references = [f"Patient/{patient_id}", f"{svc.settings.base_url}/Patient/{patient_id}"]
+    return [version.resource for version in svc.store.find(
+        "Immunization", {"res.patient.reference": {"$in": references}}) if version.resource]
+
+
+def _resource_links(svc: Services, patient_id: str, cards: list[IssuedCard],
+                    chosen: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    links: list[dict[str, Any]] = []
+    position = 0
+    base = svc.settings.base_url
+    for index, card in enumerate(cards):
+        hosted = [f"{base}/Patient/{patient_id}"] + [
+            f"{base}/Immunization/{imm['id']}" for imm in chosen[position:position + card.doses]]
+        position += card.doses
+        for number, url in enumerate(hosted):
+            links.append({"name": "resourceLink", "part": [
+                {"name": "vcIndex", "valueInteger": index},
+                {"name": "bundledResource", "valueUri": f"resource:{number}"},
+                {"name": "hostedResource", "valueUri": url}]})
+    return links
+
+
+@operation("health-cards-issue", instance=True, types=("Patient",), methods=("POST",),
+           definition="https://smarthealth.cards/OperationDefinition/patient-i-health-cards-issue",
+           documentation="Issue SMART Health Cards (ES256 JWS) for the patient's doses")
+def health_cards_issue(svc: Services, call: OperationCall) -> OperationResult:
+    """Sign the patient's completed immunizations into SMART Health Cards."""
+    patient_id = str(call.resource_id)
+    patient = crud.read(svc, "Patient", patient_id).resource or {}
+    types = [str(value) for name, value in call.parameters() if name == "credentialType"]
+    if not types:
+        raise InvalidRequest.at("credentialType is required (1..*)", "credentialType",
+                                "required")
+    if not wants_immunizations(types):
+        return OperationResult({"resourceType": "Parameters"})
+    since = call.first("_since")
+    immunizations = patient_immunizations(svc, patient_id)
+    if since:
+        moment = parse_instant(str(since), "_since")
+        immunizations = [imm for imm in immunizations
+                         if parse_instant(imm["meta"]["lastUpdated"]) >= moment]
+    service = card_service(svc)
+    cards = service.issue(patient, immunizations)
+    chosen = sorted((imm for imm in immunizations if imm.get("status") == "completed"),
+                    key=lambda imm: str(imm.get("occurrenceDateTime") or ""))
+    parameters = [{"name": "verifiableCredential", "valueString": card.jws} for card in cards]
+    parameters += _resource_links(svc, patient_id, cards, chosen)
+    links = ", ".join(f'<{svc.settings.base_url}/health-cards/{card_id(card.jws)}.png>; '
+                      f'rel="qr"; type="image/png"' for card in cards)
+    return OperationResult({"resourceType": "Parameters", "parameter": parameters},
+                           headers={"Link": links})
+
+
+def _parameters_input(parameters: dict[str, Any]) -> bytes | str | None:
+    for parameter in parameters.get("parameter", []):
+        if parameter.get("name") == "image" and "valueBase64Binary" in parameter:
+            try:
+                return base64.b64decode(parameter["valueBase64Binary"], validate=True)
+            except (ValueError, binascii.Error):
+                raise InvalidRequest.at("image is not valid base64", "image", "value") from None
+        if parameter.get("name") in ("data", "verifiableCredential"):
+            value = parameter.get("valueString")
+            return str(value) if value is not None else None
+    return None
+
+
+@operation("verify-health-card", system=True, methods=("POST",),
+           documentation="Verify a SMART Health Card given as shc:/ text, JWS, "
+                         ".smart-health-card file or QR image")
+def verify_health_card(svc: Services, call: OperationCall) -> OperationResult:
+    """Decode and check a card; the verdict and reasons come back as Parameters."""
+    data: Any = call.body
+    if isinstance(data, dict):  # Parameters, or a .smart-health-card file sent as JSON
+        is_parameters = data.get("resourceType") == "Parameters"
+        data = _parameters_input(data) if is_parameters else dumps(data)
+    if data is None or data in (b"", ""):
+        raise InvalidRequest("Send the card as the request body (shc:/ text, a JWS, a "
+                             ".smart-health-card file or a QR image)", code="required")
+    service = card_service(svc)
+    lenient = str(call.first("lenient", "false")).lower() == "true"
+    result = service.verify(data, VerifyOptions(strict=not lenient))
+    return OperationResult(verification_parameters(result))
