@@ -10,12 +10,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +22,8 @@ from pymongo.cursor import Cursor
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.http_load import LoadResult, run_load, run_threads  # noqa: E402
-from fhir_server.embedded import EmbeddedStore, free_port  # noqa: E402
+from bench.servers import start_server, stop_server  # noqa: E402
+from fhir_server.embedded import EmbeddedStore  # noqa: E402
 
 LABELS = ("FHIR create (POST /Patient)", "FHIR read (GET /Patient/id)",
           "(a) trivial JSON route /healthz", "(b) raw pymongo insert_one",
@@ -60,21 +57,9 @@ def main() -> int:
     args = parser.parse_args(sys.argv[1:] if __name__ == "__main__" else [])
     tmp = Path(tempfile.mkdtemp(prefix="bench-crud-"))
     with EmbeddedStore(tmp / "data", log_path=tmp / "db.log") as store:
-        port = free_port()
-        env = {**os.environ, "MONGODB_URI": store.uri, "FHIR_DATABASE": "bench",
-               "FHIR_BASE_URL": f"http://127.0.0.1:{port}"}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "fhir_server.cli", "serve", "--port", str(port),
-             "--workers", str(args.workers), "--threads", str(args.threads)],
-            env=env, stdout=(tmp / "server.log").open("wb"), stderr=subprocess.STDOUT,
-            start_new_session=True)
+        server, port = start_server(store.uri, tmp / "server.log", args.workers, args.threads,
+                                    FHIR_AUTH_REQUIRED="0")
         try:
-            for _ in range(200):
-                try:
-                    urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.1)
             bodies = [json.dumps(patient(n)).encode() for n in range(args.requests)]
             total, clients = args.requests, args.clients
             runs: dict[str, list[LoadResult]] = {label: [] for label in LABELS}
@@ -106,11 +91,7 @@ def main() -> int:
                         "127.0.0.1", port, lambda n: ("GET", "/healthz", None, {}), total,
                         clients))
         finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
+            stop_server(server)
     print(f"{total} requests per run, {clients} concurrent clients, {args.rounds} interleaved "
           f"rounds (medians), gunicorn {args.workers} workers x {args.threads} threads, "
           f"SecantusDB on loopback, {os.cpu_count()} cores")

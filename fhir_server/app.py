@@ -4,15 +4,26 @@ from __future__ import annotations
 
 from flask import Flask
 
+from fhir_server.auth import guard
+from fhir_server.auth.service import AuthService
+from fhir_server.conformance import install as install_conformance
 from fhir_server.health_cards.service import HealthCardService
 from fhir_server.interactions.context import Services
 from fhir_server.resource_types import RESOURCE_TYPES
+from fhir_server.rest.auth import auth
+from fhir_server.rest.authn import init_authentication
+from fhir_server.rest.bulk import bulk
+from fhir_server.rest.bundle import bundle
 from fhir_server.rest.errors import register_error_handlers
 from fhir_server.rest.health_cards import health_cards
 from fhir_server.rest.openapi import init_openapi
 from fhir_server.rest.operations import operations
 from fhir_server.rest.resources import resources
+from fhir_server.rest.search import search
 from fhir_server.rest.system import system
+from fhir_server.search.extract import SearchIndexer
+from fhir_server.search.guard import install as install_restriction
+from fhir_server.search.indexes import ensure_search_indexes
 from fhir_server.search.service import SearchService
 from fhir_server.settings import Settings
 from fhir_server.storage.connection import connect
@@ -27,16 +38,26 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.config["FHIR_STARTED"] = instant(settings.clock())
     app.url_map.strict_slashes = False
     db = connect(settings.mongodb_uri, settings.database)
-    store = MongoResourceStore(db, settings.clock)
+    store = MongoResourceStore(db, settings.clock, SearchIndexer(settings.base_url))
     store.ensure_indexes(list(RESOURCE_TYPES))
-    services = Services(store=store, search=SearchService(store), settings=settings)
+    ensure_search_indexes(db, RESOURCE_TYPES)
+    services = Services(store=store, search=SearchService(store, settings), settings=settings)
     services.components["health_cards"] = HealthCardService(
         db, settings.issuer, settings.shc_key_dir, settings.shc_trusted_file, settings.clock)
+    services.components["auth"] = AuthService(
+        db, settings, lambda events: store.create_many("AuditEvent", events))
+    install_conformance(services)  # profile checker on writes; FHIR_LOAD_CONFORMANCE upserts
     app.extensions["fhir"] = services
     init_openapi(app)
+    init_authentication(app)
+    install_restriction(guard.search_restriction)
     app.register_blueprint(system)
+    app.register_blueprint(auth)
+    app.register_blueprint(search)
     app.register_blueprint(operations)
     app.register_blueprint(health_cards)
     app.register_blueprint(resources)
+    app.register_blueprint(bundle)
+    app.register_blueprint(bulk)
     register_error_handlers(app)
     return app

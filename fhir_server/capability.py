@@ -7,11 +7,10 @@ from typing import Any
 from fhir_server import __version__
 from fhir_server.operations.registry import OperationDefinition, all_operations
 from fhir_server.resource_types import RESOURCE_TYPES
-from fhir_server.search.service import SUPPORTED as SEARCH_PARAMS
+from fhir_server.search.registry import capability_search_params
 from fhir_server.settings import Settings
 
-SYSTEM_INTERACTIONS = ("history-system",)
-SEARCH_PARAM_TYPES = {"_id": "token", "identifier": "token"}
+SYSTEM_INTERACTIONS = ("history-system", "search-system")
 
 
 def _operation_entry(definition: OperationDefinition) -> dict[str, Any]:
@@ -40,8 +39,7 @@ def capability_statement(settings: Settings, software_date: str) -> dict[str, An
             "conditionalUpdate": True,
             "conditionalDelete": "single",
             "referencePolicy": ["literal", "local"],
-            "searchParam": [{"name": name, "type": SEARCH_PARAM_TYPES[name]}
-                            for name in SEARCH_PARAMS],
+            "searchParam": capability_search_params(info.name),
             "operation": [_operation_entry(op) for op in operations
                           if (op.type_level or op.instance)
                           and (not op.types or info.name in op.types)],

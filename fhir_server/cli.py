@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from fhir_server.bulk.import_cli import add_import_arguments
 from fhir_server.embedded import EmbeddedStore
 from fhir_server.storage.connection import disconnect_all
 
@@ -42,12 +43,23 @@ def _services() -> Any:
 
 def cmd_seed(args: argparse.Namespace) -> int:
     """Load the demo data."""
-    from fhir_server.seed import seed
+    from fhir_server.seed import seed, seed_accounts
 
     with database(args.data_dir):
-        created = seed(_services())
+        svc = _services()
+        created = seed(svc)
+        logins = seed_accounts(svc)
     print(f"demo data: {created} resources created")
+    print("demo logins (POST /auth/login {username, password}):\n  " + "\n  ".join(logins))
     return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import NDJSON or Bundle files (fhir_server/bulk/import_cli.py)."""
+    from fhir_server.bulk.import_cli import run_import
+
+    with database(args.data_dir):
+        return run_import(_services(), args)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -70,9 +82,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     with database(args.data_dir):
         os.environ.setdefault("FHIR_BASE_URL", f"http://{args.host}:{args.port}")
         if args.seed:
-            from fhir_server.seed import seed
+            from fhir_server.seed import seed, seed_accounts
 
-            print(f"demo data: {seed(_services())} resources created", flush=True)
+            svc = _services()
+            print(f"demo data: {seed(svc)} resources created", flush=True)
+            print("demo logins (POST /auth/login {username, password}):\n  "
+                  + "\n  ".join(seed_accounts(svc)), flush=True)
         disconnect_all()  # workers open their own clients after the fork
         base = os.environ["FHIR_BASE_URL"]
         print(f"FHIR server:  {base}/metadata\nAPI docs:     {base}/docs\n"
@@ -129,6 +144,54 @@ def cmd_card(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ttl_seconds(text: str) -> int:
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    if text[-1:] in units and text[:-1].isdigit():
+        return int(text[:-1]) * units[text[-1]]
+    if text.isdigit():
+        return int(text)
+    raise argparse.ArgumentTypeError(f"bad duration '{text}': use e.g. 90s, 10m, 2h")
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    """Print a system access token signed with this server's key (needs the key files)."""
+    from fhir_server.auth.scopes import ScopeSet
+    from fhir_server.auth.tokens import TokenSigner, load_or_create_key
+    from fhir_server.settings import Settings
+
+    settings = Settings.from_env()
+    scopes = ScopeSet.parse(args.scope)
+    if not scopes.permissions or scopes.contexts() != {"system"}:
+        print("scope must be system/ scopes, e.g. 'system/*.*'", file=sys.stderr)
+        return 2
+    signer = TokenSigner(load_or_create_key(settings.auth_key_dir), settings.base_url)
+    print(signer.issue({"sub": args.subject, "kind": "system", "scope": str(scopes)},
+                       args.ttl))
+    return 0
+
+
+def cmd_staff(args: argparse.Namespace) -> int:
+    """Create a staff account (practitioner, analyst or admin)."""
+    with database(args.data_dir):
+        service = _services().components["auth"]
+        account = service.accounts.create_staff(args.phone, args.name, args.password,
+                                                args.role, args.practitioner)
+    print(f"staff account {account['_id']} ({', '.join(args.role)}) for {account['phone']}")
+    return 0
+
+
+def cmd_client(args: argparse.Namespace) -> int:
+    """Register a SMART Backend Services client with its public JWKS."""
+    import json
+
+    with database(args.data_dir):
+        service = _services().components["auth"]
+        service.clients.register(args.client_id, args.name or args.client_id,
+                                 json.loads(Path(args.jwks).read_text()), args.scope)
+    print(f"client {args.client_id} registered with scope '{args.scope}'")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="fhir-server", description=__doc__)
@@ -145,11 +208,32 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
     seed = sub.add_parser("seed", help="load the demo data set")
     seed.set_defaults(func=cmd_seed)
+    add_import_arguments(sub.add_parser("import", help="import NDJSON or Bundle files (resumable)")
+                         ).set_defaults(func=cmd_import)
     for name, func, text in (("keys", cmd_keys, "manage health-card issuer keys"),
                              ("verify", cmd_verify, "verify a SMART Health Card")):
         command = sub.add_parser(name, help=text, add_help=False)
         command.add_argument("rest", nargs=argparse.REMAINDER)
         command.set_defaults(func=func)
+    token = sub.add_parser("token", help="print a system access token (operators, scripts)")
+    token.add_argument("--scope", default="system/*.read")
+    token.add_argument("--ttl", type=_ttl_seconds, default=600)
+    token.add_argument("--subject", default="operator")
+    token.set_defaults(func=cmd_token)
+    staff = sub.add_parser("staff", help="create a staff account")
+    staff.add_argument("--phone", required=True)
+    staff.add_argument("--name", required=True)
+    staff.add_argument("--password", required=True)
+    staff.add_argument("--role", action="append", required=True,
+                       choices=["practitioner", "analyst", "admin"])
+    staff.add_argument("--practitioner", help="Practitioner resource id of this person")
+    staff.set_defaults(func=cmd_staff)
+    client = sub.add_parser("client", help="register a backend (system) client")
+    client.add_argument("client_id")
+    client.add_argument("--jwks", required=True, help="file with the client's public JWKS")
+    client.add_argument("--scope", required=True)
+    client.add_argument("--name")
+    client.set_defaults(func=cmd_client)
     card = sub.add_parser("card", help="write one patient's health card (file, text, QR)")
     card.add_argument("patient_id")
     card.add_argument("--out", type=Path, required=True)

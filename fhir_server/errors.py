@@ -148,3 +148,11 @@ class ServiceUnavailable(FhirError):
     def __post_init__(self) -> None:
         self.status, self.code = 503, "transient"
         super().__post_init__()
+
+
+class TooManyRequests(FhirError):
+    """429: throttled; Retry-After says when to come back."""
+
+    def __post_init__(self) -> None:
+        self.status, self.code = 429, "throttled"
+        super().__post_init__()

@@ -6,6 +6,7 @@ import json
 from importlib import resources
 from typing import Any
 
+from fhir_server.auth.phones import normalise_phone
 from fhir_server.errors import NotFound
 from fhir_server.interactions import crud
 from fhir_server.interactions.context import Services
@@ -15,6 +16,33 @@ def demo_resources() -> list[dict[str, Any]]:
     """The demo resources, in dependency order."""
     text = resources.files("fhir_server.demo").joinpath("demo.json").read_text("utf-8")
     return list(json.loads(text))
+
+
+DEMO_LOGINS = (
+    ("citizen", "0912345678", "DemoCitizen2021", "demo-nguyen-van-an (+ family: his son)"),
+    ("admin", "0900000001", "DemoAdmin2021", "administrator"),
+    ("practitioner", "0900000002", "DemoNurse2021", "vaccination site nurse"),
+    ("analyst", "0900000003", "DemoAnalyst2021", "health-authority analyst"),
+)
+
+
+def seed_accounts(svc: Services) -> list[str]:
+    """Demo logins (demo data only: never seed a production database)."""
+    service = svc.components.get("auth")
+    if service is None:
+        return []
+    lines = []
+    for role, phone, password, who in DEMO_LOGINS:
+        lines.append(f"{role:12} {phone} / {password}  ({who})")
+        if service.accounts.collection.find_one({"phone": normalise_phone(phone)}):
+            continue
+        if role == "citizen":
+            service.accounts.create_citizen(phone, "Nguyễn Văn An", password,
+                                            "demo-nguyen-van-an", ["demo-nguyen-minh-khoi"])
+        else:
+            service.accounts.create_staff(phone, f"Demo {role}", password, [role],
+                                          "demo-nurse-ha" if role == "practitioner" else None)
+    return lines
 
 
 def seed(svc: Services) -> int:

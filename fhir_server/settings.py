@@ -32,6 +32,19 @@ class Settings:
     shc_issuer: str = ""
     shc_key_dir: str = "var/keys"
     shc_trusted_file: str = ""
+    auth_required: bool = True
+    auth_key_dir: str = "var/auth-keys"
+    sms_gateway: str = "file:var/sms-outbox.jsonl"
+    sms_api_key: str = ""
+    sms_retry_seconds: int = 30
+    required_profiles: tuple[str, ...] = ()  # types that must claim a VN profile (profiles/)
+    load_conformance: bool = False  # upsert profiles/ + terminology/ into the store at start
+    cccd_system: str = "urn:vn:cccd"  # identifier systems (no official MoH namespace yet)
+    cmnd_system: str = "urn:vn:cmnd"
+    bhyt_system: str = "urn:vn:bhyt"
+    bhxh_system: str = "urn:vn:bhxh"
+    passport_system: str = "urn:vn:passport"
+    export_dir: str = "var/export"  # Bulk Data $export output files
     clock: Callable[[], datetime] = field(default=utc_now, compare=False)
 
     @classmethod
@@ -49,6 +62,20 @@ class Settings:
             shc_issuer=(env.get("FHIR_SERVER_SHC_ISSUER") or "").rstrip("/"),
             shc_key_dir=env.get("FHIR_SERVER_SHC_KEY_DIR") or cls.shc_key_dir,
             shc_trusted_file=env.get("FHIR_SERVER_SHC_TRUSTED") or "",
+            auth_required=(env.get("FHIR_AUTH_REQUIRED", "1") not in ("0", "false", "no")),
+            auth_key_dir=env.get("FHIR_AUTH_KEY_DIR") or cls.auth_key_dir,
+            sms_gateway=env.get("FHIR_SMS_GATEWAY") or cls.sms_gateway,
+            sms_api_key=env.get("FHIR_SMS_API_KEY") or "",
+            sms_retry_seconds=_int(env, "FHIR_SMS_RETRY_SECONDS", cls.sms_retry_seconds),
+            required_profiles=tuple(t.strip() for t in env.get("FHIR_REQUIRED_PROFILES", "")
+                                    .split(",") if t.strip()),
+            load_conformance=env.get("FHIR_LOAD_CONFORMANCE", "0") in ("1", "true", "yes"),
+            cccd_system=env.get("FHIR_SYSTEM_CCCD") or cls.cccd_system,
+            cmnd_system=env.get("FHIR_SYSTEM_CMND") or cls.cmnd_system,
+            bhyt_system=env.get("FHIR_SYSTEM_BHYT") or cls.bhyt_system,
+            bhxh_system=env.get("FHIR_SYSTEM_BHXH") or cls.bhxh_system,
+            passport_system=env.get("FHIR_SYSTEM_PASSPORT") or cls.passport_system,
+            export_dir=env.get("FHIR_EXPORT_DIR") or cls.export_dir,
         )
         return replace(settings, **overrides)  # type: ignore[arg-type]
 

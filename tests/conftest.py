@@ -38,7 +38,11 @@ def make_app(mongo_uri: str, tmp_path_factory: pytest.TempPathFactory
     def factory(**overrides: object) -> Flask:
         name = f"test_{uuid.uuid4().hex[:12]}"
         databases.append(name)
-        options: dict[str, object] = {"base_url": BASE_URL, "shc_key_dir": key_dir, **overrides}
+        options: dict[str, object] = {
+            "base_url": BASE_URL, "shc_key_dir": key_dir, "auth_key_dir": key_dir + "/auth",
+            "auth_required": False, "sms_gateway": f"file:{key_dir}/sms-{name}.jsonl",
+            "sms_retry_seconds": 0,
+            **overrides}
         settings = Settings.from_env({}, mongodb_uri=mongo_uri, database=name, **options)
         app = create_app(settings)
         app.config["TESTING"] = True

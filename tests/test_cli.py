@@ -9,6 +9,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -71,10 +72,20 @@ def test_serve_embedded_store_persists(tmp_path: Path) -> None:
     process = _serve(data_dir, port, log)
     try:
         _wait_for(f"{base}/metadata", process)
-        patient = requests.get(f"{base}/Patient/demo-nguyen-van-an", timeout=5)
+        assert requests.get(f"{base}/Patient/demo-nguyen-van-an", timeout=5).status_code == 401
+        citizen = requests.post(f"{base}/auth/login", json={
+            "username": "0912345678", "password": "DemoCitizen2021"}, timeout=10).json()
+        own = {"Authorization": f"Bearer {citizen['access_token']}"}
+        patient = requests.get(f"{base}/Patient/demo-nguyen-van-an", headers=own, timeout=5)
         assert patient.status_code == 200 and patient.json()["birthDate"] == "1985-03-12"
+        assert requests.get(f"{base}/Patient/demo-tran-thi-binh", headers=own,
+                            timeout=5).status_code == 404
+        admin = requests.post(f"{base}/auth/login", json={
+            "username": "0900000001", "password": "DemoAdmin2021"}, timeout=10).json()
+        headers = {"Authorization": f"Bearer {admin['access_token']}",
+                   "Content-Type": "application/fhir+json"}
         created = requests.post(f"{base}/Patient", json={"resourceType": "Patient"},
-                                headers={"Content-Type": "application/fhir+json"}, timeout=5)
+                                headers=headers, timeout=5)
         assert created.status_code == 201
         new_id = created.json()["id"]
     finally:
@@ -85,7 +96,8 @@ def test_serve_embedded_store_persists(tmp_path: Path) -> None:
     process = _serve(data_dir, port, log)
     try:
         _wait_for(f"{base}/metadata", process)
-        assert requests.get(f"{base}/Patient/{new_id}", timeout=5).status_code == 200
+        assert requests.get(f"{base}/Patient/{new_id}", headers=headers,
+                            timeout=5).status_code == 200
     finally:
         _stop(process)
 
@@ -116,3 +128,19 @@ def test_keys_card_verify(mongo_uri: str, tmp_path: Path, monkeypatch: pytest.Mo
     assert "private" not in (tmp_path / "keys").name
     with MongoClient(mongo_uri) as client:
         client.drop_database(database)
+
+
+# `fhir-server token`: a system token for scripts, accepted by the server that shares the key
+def test_token_command(make_app: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                       capsys: pytest.CaptureFixture[str]) -> None:
+    key_dir = tmp_path / "auth"
+    monkeypatch.setenv("FHIR_AUTH_KEY_DIR", str(key_dir))
+    monkeypatch.setenv("FHIR_BASE_URL", "https://fhir.test/fhir")
+    assert main(["token", "--scope", "system/*.*", "--ttl", "10m"]) == 0
+    token = capsys.readouterr().out.strip()
+    app = make_app(auth_required=True, auth_key_dir=str(key_dir))
+    client = app.test_client()
+    assert client.get("/Patient", headers={"Authorization": f"Bearer {token}"}
+                      ).status_code == 200
+    assert client.get("/Patient").status_code == 401
+    assert main(["token", "--scope", "patient/*.read"]) == 2

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
-from fhir_server.errors import InvalidRequest, NotFound
+from fhir_server.auth import guard
+from fhir_server.errors import Gone, InvalidRequest, NotFound
 from fhir_server.fhirdates import date_range, parse_instant
+from fhir_server.interactions import crud
 from fhir_server.interactions.bundles import history_entry, int_param, page_link
 from fhir_server.interactions.context import Services
 from fhir_server.model.parse import check_id, check_type
@@ -23,6 +26,10 @@ def history(svc: Services, type_name: str | None, resource_id: str | None,
         check_type(type_name)
     if resource_id is not None:
         check_id(resource_id)
+        with suppress(Gone):  # a visible deleted resource still has its history
+            crud.read(svc, type_name or "", resource_id)
+    else:
+        guard.check_history(type_name)
     settings = svc.settings
     count, since, at, offset = settings.default_page_size, None, None, 0
     snapshot: datetime | None = None

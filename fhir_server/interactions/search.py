@@ -1,44 +1,70 @@
-"""The search-type interaction: a searchset Bundle (stopgap: _id and identifier, offset paging)."""
+"""The search interactions (http.html#search): type, compartment and system search as
+searchset Bundles (search.html#return): match and include entries, an outcome entry for
+ignored parameters, self/next/previous links and the total."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from fhir_server.interactions.bundles import full_url, int_param, page_link
+from fhir_server.errors import NotFound
+from fhir_server.interactions.bundles import full_url, page_link
 from fhir_server.interactions.context import Services
-from fhir_server.model.parse import check_type
-from fhir_server.search.service import compile_query
+from fhir_server.model.parse import check_id, check_type
+from fhir_server.outcome import operation_outcome
+from fhir_server.search.service import SearchOutcome
+from fhir_server.search.shaping import shape
 
 
-def search_type(svc: Services, type_name: str,
-                params: Sequence[tuple[str, str]]) -> dict[str, Any]:
+def _entry(base: str, version: Any, mode: str, outcome: SearchOutcome) -> dict[str, Any]:
+    resource = shape(version.resource, outcome.summary, outcome.elements)
+    return {"fullUrl": full_url(base, version), "resource": resource, "search": {"mode": mode}}
+
+
+def searchset(svc: Services, path: str, outcome: SearchOutcome) -> dict[str, Any]:
+    """The searchset Bundle of one page."""
+    base = svc.settings.base_url
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset"}
+    if outcome.total is not None:
+        bundle["total"] = outcome.total
+    links = [page_link(base, path, "self", outcome.self_params)]
+    if outcome.next_params is not None:
+        links.append(page_link(base, path, "next", outcome.next_params))
+    if outcome.previous_params is not None:
+        links.append(page_link(base, path, "previous", outcome.previous_params))
+    bundle["link"] = links
+    entries = [_entry(base, v, "match", outcome) for v in outcome.matches]
+    entries += [_entry(base, v, "include", outcome) for v in outcome.included]
+    if outcome.issues:
+        entries.append({"resource": operation_outcome(outcome.issues),
+                        "search": {"mode": "outcome"}})
+    if entries:
+        bundle["entry"] = entries
+    return bundle
+
+
+def search_type(svc: Services, type_name: str, params: Sequence[tuple[str, str]],
+                strict: bool = False) -> dict[str, Any]:
     """Search the current resources of one type and return a searchset Bundle."""
     check_type(type_name)
-    settings = svc.settings
-    count, offset = settings.default_page_size, 0
-    criteria: list[tuple[str, str]] = []
-    for name, value in params:
-        if name == "_count":
-            count = int_param(value, "_count", 0, settings.max_page_size)
-        elif name == "_offset":
-            offset = int_param(value, "_offset")
-        else:
-            criteria.append((name, value))
-    query = compile_query(criteria)
-    total = svc.store.count(type_name, query)
-    found = list(svc.store.find(type_name, query, sort=[("_id", 1)], skip=offset,
-                                limit=count)) if count else []
-    base = settings.base_url
-    paging = [*criteria, ("_count", str(count))]
-    links = [page_link(base, type_name, "self", [*paging, *(
-        [("_offset", str(offset))] if offset else [])])]
-    if count and offset + count < total:
-        links.append(page_link(base, type_name, "next",
-                               [*paging, ("_offset", str(offset + count))]))
-    if count and offset:
-        links.append(page_link(base, type_name, "previous",
-                               [*paging, ("_offset", str(max(0, offset - count)))]))
-    return {"resourceType": "Bundle", "type": "searchset", "total": total, "link": links,
-            "entry": [{"fullUrl": full_url(base, v), "resource": v.resource,
-                       "search": {"mode": "match"}} for v in found]}
+    outcome = svc.search.search(type_name, params, strict=strict)
+    return searchset(svc, type_name, outcome)
+
+
+def search_compartment(svc: Services, compartment_id: str, type_name: str,
+                       params: Sequence[tuple[str, str]], strict: bool = False
+                       ) -> dict[str, Any]:
+    """Search one type inside a patient's compartment (GET [base]/Patient/[id]/[type])."""
+    check_type(type_name)
+    check_id(compartment_id)
+    if not svc.search.engine.by_ids("Patient", [compartment_id]):  # through the access guard
+        raise NotFound(f"Patient/{compartment_id} is not known")
+    outcome = svc.search.search(type_name, params, strict=strict, compartment=compartment_id)
+    return searchset(svc, f"Patient/{compartment_id}/{type_name}", outcome)
+
+
+def search_system(svc: Services, params: Sequence[tuple[str, str]], strict: bool = False
+                  ) -> dict[str, Any]:
+    """Search across types (GET [base]?_type=...)."""
+    outcome = svc.search.search_system(params, strict=strict)
+    return searchset(svc, "", outcome)

@@ -56,6 +56,7 @@ def _resource_links(svc: Services, patient_id: str, cards: list[IssuedCard],
 
 
 @operation("health-cards-issue", instance=True, types=("Patient",), methods=("POST",),
+           access="instance-read",
            definition="https://smarthealth.cards/OperationDefinition/patient-i-health-cards-issue",
            documentation="Issue SMART Health Cards (ES256 JWS) for the patient's doses")
 def health_cards_issue(svc: Services, call: OperationCall) -> OperationResult:
@@ -99,7 +100,7 @@ def _parameters_input(parameters: dict[str, Any]) -> bytes | str | None:
     return None
 
 
-@operation("verify-health-card", system=True, methods=("POST",),
+@operation("verify-health-card", system=True, methods=("POST",), access="public",
            documentation="Verify a SMART Health Card given as shc:/ text, JWS, "
                          ".smart-health-card file or QR image")
 def verify_health_card(svc: Services, call: OperationCall) -> OperationResult:

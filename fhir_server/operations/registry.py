@@ -75,6 +75,7 @@ class OperationDefinition:
     affects_state: bool = False
     definition: str | None = None
     documentation: str = ""
+    access: str = "authenticated"  # public | authenticated | instance-read | admin
 
 
 _OPERATIONS: dict[str, OperationDefinition] = {}

@@ -10,6 +10,7 @@ from fhir_server.health_cards.errors import KeyStoreError
 from fhir_server.health_cards.issue import MEDIA_TYPE, health_card_file
 from fhir_server.health_cards.qr import render_png, render_svg
 from fhir_server.health_cards.service import HealthCardService
+from fhir_server.interactions import crud
 from fhir_server.model.jsonio import dumps
 
 health_cards = Blueprint("fhir_health_cards", __name__)
@@ -29,6 +30,7 @@ def card(card_id: str, kind: str) -> Response:
     stored = _service().stored(card_id) if len(card_id) == 64 else None
     if stored is None:
         raise NotFound("No such health card")
+    crud.read(current_app.extensions["fhir"], "Patient", stored.patient_id)  # access check
     if kind == "png":
         return Response(render_png(stored.jws), content_type="image/png")
     if kind == "svg":

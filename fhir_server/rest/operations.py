@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, request
 
+from fhir_server.auth import guard
 from fhir_server.errors import MethodNotAllowed, NotFound
+from fhir_server.interactions import crud
 from fhir_server.model.jsonio import loads
 from fhir_server.model.parse import check_id, check_type
 from fhir_server.operations.registry import OperationCall, find
@@ -33,6 +35,11 @@ def _dispatch(name: str, type_name: str | None, resource_id: str | None) -> Resp
         error = MethodNotAllowed(f"${name} does not accept {request.method}")
         error.headers = {"Allow": ", ".join(definition.methods)}
         raise error
+    svc = current_app.extensions["fhir"]
+    instance = (crud.read(svc, type_name, resource_id).resource
+                if type_name is not None and resource_id is not None
+                and definition.access == "instance-read" else None)
+    guard.check_operation(definition.access, type_name, instance, svc.settings.base_url)
     raw = request.get_data(cache=False) if request.method != "GET" else b""
     body = None
     if raw.strip():
@@ -42,7 +49,7 @@ def _dispatch(name: str, type_name: str | None, resource_id: str | None) -> Resp
                          method=request.method, query=query_params(request), body=body,
                          headers={k.lower(): v for k, v in request.headers.items()},
                          client_address=request.remote_addr)
-    result = definition.handler(current_app.extensions["fhir"], call)
+    result = definition.handler(svc, call)
     if result.raw is not None:
         return Response(result.raw, status=result.status, headers=result.headers,
                         content_type=result.content_type or "application/octet-stream")

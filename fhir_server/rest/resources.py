@@ -37,7 +37,9 @@ def _negotiate() -> None:
 @resources.get("/<type_name>")
 def search(type_name: str) -> Response:
     """search-type: GET [base]/[type]?params."""
-    return json_response(request, search_type(services(), type_name, query_params(request)))
+    strict = "handling=strict" in request.headers.get("Prefer", "").replace(" ", "").lower()
+    return json_response(request, search_type(services(), type_name, query_params(request),
+                                              strict))
 
 
 @resources.post("/<type_name>")

@@ -97,6 +97,23 @@ class MongoResourceStore:
         self.db[type_name].insert_one(self._doc(stamped, 1, moment), session=self._s)
         return self._log(type_name, new_id, 1, moment, "POST", stamped)
 
+    def create_many(self, type_name: str, resources: Sequence[dict[str, Any]]
+                    ) -> list[StoredVersion]:
+        """Store version 1 of several new resources with two bulk inserts (server-made data
+        such as AuditEvents: one commit for the batch instead of two per resource)."""
+        if not resources:
+            return []
+        moment = self._now()
+        stamped = [_stamp(resource, type_name, str(uuid.uuid4()), 1, moment)
+                   for resource in resources]
+        self.db[type_name].insert_many([self._doc(s, 1, moment) for s in stamped],
+                                       ordered=False, session=self._s)
+        self.db[HISTORY].insert_many(
+            [{"_id": f"{type_name}/{s['id']}/1", "t": type_name, "i": s["id"], "v": 1,
+              "ts": moment, "m": "POST", "res": s} for s in stamped],
+            ordered=False, session=self._s)
+        return [StoredVersion(type_name, s["id"], 1, moment, s, "POST") for s in stamped]
+
     def update(self, type_name: str, resource_id: str, resource: dict[str, Any],
                if_match: int | None = None) -> tuple[StoredVersion, bool]:
         """Store a new version (or create with the client id); True when created."""
@@ -219,6 +236,10 @@ class MongoResourceStore:
     def count(self, type_name: str, query: Mapping[str, Any]) -> int:
         """How many current versions match a compiled query."""
         return self.db[type_name].count_documents(dict(query), session=self._s)
+
+    def distinct(self, type_name: str, field: str, query: Mapping[str, Any]) -> list[Any]:
+        """The distinct values of a field among the current versions matching a query."""
+        return list(self.db[type_name].distinct(field, dict(query), session=self._s))
 
     @contextmanager
     def atomic(self) -> Iterator[ClientSession | None]:

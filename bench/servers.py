@@ -1,0 +1,45 @@
+"""Start and stop a gunicorn FHIR server process for benchmarks."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from fhir_server.embedded import free_port
+
+
+def start_server(uri: str, log: Path, workers: int = 2, threads: int = 4,
+                 **env: str) -> tuple[subprocess.Popen[bytes], int]:
+    """A server on a free port using the database at `uri`; waits until it answers."""
+    port = free_port()
+    environment = {**os.environ, "MONGODB_URI": uri, "FHIR_DATABASE": "bench",
+                   "FHIR_BASE_URL": f"http://127.0.0.1:{port}", **env}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fhir_server.cli", "serve", "--port", str(port),
+         "--workers", str(workers), "--threads", str(threads)],
+        env=environment, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        start_new_session=True)
+    for _ in range(300):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return process, port
+        except OSError:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited; see {log}") from None
+            time.sleep(0.1)
+    stop_server(process)
+    raise RuntimeError(f"server did not start; see {log}")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    """Stop gracefully, then kill the process group."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)

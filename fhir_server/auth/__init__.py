@@ -1,0 +1,1 @@
+"""Authentication and authorization: accounts, OTP, passwords, tokens, SMART scopes, one guard."""

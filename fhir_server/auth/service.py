@@ -1,0 +1,108 @@
+"""The authentication service of a running server: everything auth/ needs, wired once."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from pymongo.database import Database
+
+from fhir_server.auth.accounts import Accounts
+from fhir_server.auth.audit import AuditSink
+from fhir_server.auth.clients import Clients
+from fhir_server.auth.otp import OtpCodes
+from fhir_server.auth.principal import CITIZEN
+from fhir_server.auth.sessions import Sessions
+from fhir_server.auth.throttle import Throttle
+from fhir_server.auth.tokens import TokenSigner, load_or_create_key
+from fhir_server.notify.gateways import SmsGateway, gateway_from_settings
+from fhir_server.notify.outbox import Outbox
+from fhir_server.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def _secret(directory: Path, name: str) -> bytes:
+    path = directory / name
+    if not path.exists():
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as stream:
+                stream.write(secrets.token_bytes(32))
+        except FileExistsError:
+            pass  # another worker wrote it first
+    return path.read_bytes()
+
+
+def sms_gateway(settings: Settings) -> SmsGateway:
+    """The gateway named by FHIR_SMS_GATEWAY: file:PATH, console or http:URL."""
+    kind, _, target = settings.sms_gateway.partition(":")
+    return gateway_from_settings(kind, target, settings.sms_api_key)
+
+
+class AuthService:
+    """Signer, sessions, accounts, OTP, throttling, outbox, backend clients and audit."""
+
+    def __init__(self, db: Database, settings: Settings,
+                 store_events: Any, gateway: SmsGateway | None = None) -> None:
+        key_dir = Path(settings.auth_key_dir)
+        clock = settings.clock
+        self.settings = settings
+        self.signer = TokenSigner(load_or_create_key(key_dir), settings.base_url,
+                                  lambda: clock().timestamp())
+        self.sessions = Sessions(db, self.signer, clock, settings.base_url)
+        self.throttle = Throttle(db, clock)
+        self.gateway = gateway or sms_gateway(settings)
+        self.outbox = Outbox(db, self.gateway, clock)
+        self.otp = OtpCodes(db, _secret(key_dir, "otp-secret"), clock)
+        self.accounts = Accounts(db, self.otp, self.throttle, self.outbox, clock)
+        self.clients = Clients(db, f"{settings.base_url}/auth/token", clock)
+        self.audit = AuditSink(store_events, clock)
+        if settings.sms_retry_seconds > 0:
+            threading.Thread(target=self._retry_sms, args=(settings.sms_retry_seconds,),
+                             name="sms-outbox", daemon=True).start()
+
+    def _retry_sms(self, interval: int) -> None:
+        """Deliver due outbox messages forever (a daemon thread per worker)."""
+        while True:
+            time.sleep(interval)
+            try:
+                self.outbox.deliver_pending()
+            except Exception:  # noqa: BLE001 - the next round tries again
+                log.exception("SMS outbox delivery round failed")
+
+    def token_for(self, scope: str, ttl_seconds: int, subject: str = "operator") -> str:
+        """A system access token (the `fhir-server token` command)."""
+        return self.signer.issue({"sub": subject, "kind": "system", "scope": scope},
+                                 ttl_seconds)
+
+    def smart_configuration(self) -> dict[str, Any]:
+        """/.well-known/smart-configuration (SMART App Launch 2.x)."""
+        base = self.settings.base_url
+        return {
+            "issuer": base, "jwks_uri": f"{base}/auth/jwks.json",
+            "token_endpoint": f"{base}/auth/token",
+            "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+            "token_endpoint_auth_signing_alg_values_supported": ["ES256", "ES384", "RS384"],
+            "grant_types_supported": ["client_credentials", "refresh_token"],
+            "revocation_endpoint": f"{base}/auth/logout",
+            "scopes_supported": ["patient/*.read", "patient/*.write", "patient/*.rs",
+                                 "patient/*.cud", "user/*.read", "user/*.write", "user/*.*",
+                                 "system/*.read", "system/*.write", "system/*.*",
+                                 "offline_access", "fhirUser"],
+            "response_types_supported": ["token"],
+            "capabilities": ["client-confidential-asymmetric", "context-standalone-patient",
+                             "permission-patient", "permission-user", "permission-v1",
+                             "permission-v2", "permission-offline", "health-cards"],
+            "code_challenge_methods_supported": ["S256"],
+        }
+
+    def is_citizen(self, account: dict[str, Any]) -> bool:
+        """True for citizen accounts."""
+        return account.get("kind") == CITIZEN

@@ -1,0 +1,142 @@
+"""Account and token endpoints (/auth/*) and /.well-known/smart-configuration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+from fhir_server.auth.guard import unauthorized
+from fhir_server.auth.people import create_account_patient, create_family_member
+from fhir_server.auth.principal import CITIZEN, current_principal
+from fhir_server.auth.service import AuthService
+from fhir_server.errors import Forbidden, InvalidRequest, NotFound
+from fhir_server.interactions.context import Services
+from fhir_server.model.jsonio import dumps, loads
+
+auth = Blueprint("fhir_auth", __name__)
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _services() -> tuple[Services, AuthService]:
+    svc: Services = current_app.extensions["fhir"]
+    service = svc.components.get("auth")
+    if service is None:
+        raise NotFound("Accounts are not enabled on this server")
+    return svc, service
+
+
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(dumps(body), status=status, content_type="application/json",
+                    headers={**NO_STORE, **(headers or {})})
+
+
+def _body() -> dict[str, Any]:
+    raw = request.get_data(cache=False)
+    body = loads(raw) if raw.strip() else {}
+    if not isinstance(body, dict):
+        raise InvalidRequest("The body must be a JSON object", code="structure")
+    return body
+
+
+@auth.post("/auth/register")
+def register() -> Response:
+    """Start a registration: full_name, phone, password (bhxh, birthDate, gender optional)."""
+    _, service = _services()
+    phone = service.accounts.start_registration(_body(), request.remote_addr)
+    return _json({"status": "code-sent", "phone": phone, "expires_in": 300}, 202)
+
+
+@auth.post("/auth/register/confirm")
+def confirm() -> Response:
+    """Finish a registration with the SMS code: the account is active, its Patient created."""
+    svc, service = _services()
+    account = service.accounts.confirm_registration(
+        _body(), lambda pending: create_account_patient(svc, pending))
+    return _json(service.sessions.open(account), 201)
+
+
+@auth.post("/auth/login")
+def login() -> Response:
+    """Log in with phone or BHXH code and password."""
+    _, service = _services()
+    account = service.accounts.login(_body(), request.remote_addr)
+    return _json(service.sessions.open(account))
+
+
+@auth.post("/auth/token")
+def token() -> Response:
+    """OAuth 2.0 token endpoint: refresh_token rotation, or client_credentials (backend)."""
+    _, service = _services()
+    form = request.form.to_dict() if request.form else _body()
+    grant = form.get("grant_type")
+    if grant == "refresh_token":
+        return _json(service.sessions.rotate(str(form.get("refresh_token", "")),
+                                             service.accounts.get))
+    if grant == "client_credentials":
+        client_id, scopes = service.clients.authenticate(form)
+        access = service.signer.issue({"sub": client_id, "kind": "system",
+                                       "scope": str(scopes)}, 300)
+        return _json({"access_token": access, "token_type": "Bearer", "expires_in": 300,
+                      "scope": str(scopes)})
+    raise InvalidRequest.at("unsupported_grant_type: use refresh_token or client_credentials",
+                            "grant_type", "not-supported")
+
+
+@auth.post("/auth/logout")
+def logout() -> Response:
+    """End the session of the bearer token (and its refresh tokens)."""
+    _, service = _services()
+    principal = current_principal()
+    if principal.session is None:
+        raise unauthorized()
+    service.sessions.revoke_session(principal.session)
+    return Response(status=204, headers=NO_STORE)
+
+
+@auth.post("/auth/password/reset")
+def reset() -> Response:
+    """Text a reset code to the account's phone (same answer whether it exists or not)."""
+    _, service = _services()
+    service.accounts.start_reset(_body(), request.remote_addr)
+    return _json({"status": "code-sent-if-registered"}, 202)
+
+
+@auth.post("/auth/password/reset/confirm")
+def reset_confirm() -> Response:
+    """Set a new password with the code; every session of the account is revoked."""
+    _, service = _services()
+    account = service.accounts.finish_reset(_body())
+    service.sessions.revoke_account(account["_id"])
+    return Response(status=204, headers=NO_STORE)
+
+
+@auth.route("/auth/family", methods=["GET", "POST"])
+def family() -> Response:
+    """The holder's family ("Mối quan hệ với tôi"): list, or add a member."""
+    svc, service = _services()
+    principal = current_principal()
+    if principal.kind != CITIZEN:
+        raise unauthorized() if principal.kind == "anonymous" else Forbidden(
+            "Only citizen accounts have a family list")
+    account = service.accounts.get(principal.subject) or {}
+    if request.method == "GET":
+        return _json({"patient": account.get("patient"), "family": account.get("family", [])})
+    member, related = create_family_member(svc, account, _body())
+    updated = service.accounts.add_family_member(account["_id"], member)
+    tokens = service.sessions.open(updated, principal.session)
+    return _json({**tokens, "member": member, "relatedPerson": related}, 201)
+
+
+@auth.get("/auth/jwks.json")
+def jwks() -> Response:
+    """The public key that signs access tokens."""
+    _, service = _services()
+    return _json(service.signer.public_jwks(), headers={"Access-Control-Allow-Origin": "*"})
+
+
+@auth.get("/.well-known/smart-configuration")
+def smart_configuration() -> Response:
+    """SMART App Launch discovery document."""
+    _, service = _services()
+    return _json(service.smart_configuration(), headers={"Access-Control-Allow-Origin": "*"})

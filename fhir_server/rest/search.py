@@ -1,0 +1,74 @@
+"""Search routes (http.html#search): POST [base]/[type]/_search, system search on [base],
+and compartment search [base]/Patient/[id]/[type]. GET [base]/[type] lives in resources.py."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, request
+
+from fhir_server.errors import UnsupportedMediaType
+from fhir_server.interactions.context import Services
+from fhir_server.interactions.search import search_compartment, search_system, search_type
+from fhir_server.rest.negotiation import parse_prefer, query_params, response_mimetype
+from fhir_server.rest.responses import json_response
+from fhir_server.spec import patient_compartment
+
+search = Blueprint("fhir_search", __name__)
+FORM = "application/x-www-form-urlencoded"
+_COMPARTMENT_TYPES = ", ".join(sorted(patient_compartment()))
+
+
+def services() -> Services:
+    """The interaction services of the running app."""
+    return current_app.extensions["fhir"]
+
+
+def strict() -> bool:
+    """True when the client asked for Prefer: handling=strict (search.html#errors)."""
+    return parse_prefer(request).get("handling") == "strict"
+
+
+def form_params() -> list[tuple[str, str]]:
+    """Query parameters followed by the form body of a POST search (415 for other bodies)."""
+    media = request.mimetype
+    if request.content_length and media != FORM:
+        raise UnsupportedMediaType(f"A POST search needs Content-Type {FORM}, not "
+                                   f"'{media[:60]}'")
+    body = [(n, v) for n, v in request.form.items(multi=True) if n not in ("_format", "_pretty")]
+    return query_params(request) + body
+
+
+@search.before_request
+def _negotiate() -> None:
+    response_mimetype(request)  # 406 before any work is done
+
+
+@search.post("/<type_name>/_search")
+def search_post(type_name: str) -> Response:
+    """search-type: POST [base]/[type]/_search with a form body."""
+    return json_response(request, search_type(services(), type_name, form_params(), strict()))
+
+
+@search.get("/")
+def system_get() -> Response:
+    """search-system: GET [base]?_type=...&params."""
+    return json_response(request, search_system(services(), query_params(request), strict()))
+
+
+@search.post("/_search")
+def system_post() -> Response:
+    """search-system: POST [base]/_search with a form body."""
+    return json_response(request, search_system(services(), form_params(), strict()))
+
+
+@search.get(f"/Patient/<id_>/<any({_COMPARTMENT_TYPES}):type_name>")
+def compartment_get(id_: str, type_name: str) -> Response:
+    """Compartment search: GET [base]/Patient/[id]/[type]?params."""
+    return json_response(request, search_compartment(services(), id_, type_name,
+                                                     query_params(request), strict()))
+
+
+@search.post(f"/Patient/<id_>/<any({_COMPARTMENT_TYPES}):type_name>/_search")
+def compartment_post(id_: str, type_name: str) -> Response:
+    """Compartment search: POST [base]/Patient/[id]/[type]/_search with a form body."""
+    return json_response(request, search_compartment(services(), id_, type_name, form_params(),
+                                                     strict()))

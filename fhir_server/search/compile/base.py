@@ -1,0 +1,100 @@
+"""What a clause compiles to, and helpers shared by the per-type compilers.
+
+A `Part` is one AND-ed clause: `exact` field-level conditions (correct on any MongoDB), an
+optional `hint` on an indexed field that the exact conditions imply (so the store can start
+from an index), and `raw` top-level expressions for what cannot be written per field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from fhir_server.errors import InvalidRequest
+from fhir_server.search.normalize import shared_key
+from fhir_server.search.params import Clause, split_escaped, unescape
+
+SHARED = "idx.k"
+NOTHING: dict[str, Any] = {"_id": {"$in": []}}
+
+
+@dataclass
+class Part:
+    """One compiled clause."""
+
+    exact: dict[str, Any] = field(default_factory=dict)
+    raw: list[dict[str, Any]] = field(default_factory=list)
+    hint: tuple[str, Any] | None = None
+    hint_exact: bool = False
+    rank: int = 50
+
+
+@dataclass(frozen=True)
+class Context:
+    """What compilers need besides the clause."""
+
+    base_url: str
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+def values_field(code: str) -> str:
+    """The path of a parameter's exact values."""
+    return f"idx.p.{code}"
+
+
+def one_or_in(values: list[Any]) -> Any:
+    """An equality test for one value, or $in for several."""
+    unique = list(dict.fromkeys(values))
+    return unique[0] if len(unique) == 1 else {"$in": unique}
+
+
+def keyed(clause: Clause, keys: list[str], rank: int, field_name: str | None = None,
+          prefix: str = "") -> Part:
+    """Equality on stored keys: exact on the parameter's values, hinted by the shared index."""
+    if not keys:
+        return Part(exact=dict(NOTHING), rank=0)
+    code = clause.param.code
+    shared = [shared_key(code, prefix + key) for key in keys]
+    return Part(exact={field_name or values_field(code): one_or_in(keys)},
+                hint=(SHARED, one_or_in(shared)), hint_exact=True, rank=rank)
+
+
+def missing(clause: Clause, field_name: str | None = None) -> Part:
+    """:missing=true|false (search.html#missing); true,false together matches everything."""
+    wanted = set(clause.values)
+    if wanted == {"true", "false"} or not wanted:
+        return Part(rank=100)
+    return Part(exact={field_name or values_field(clause.param.code):
+                       {"$exists": "false" in wanted}}, rank=95)
+
+
+def elem_or(conditions: list[dict[str, Any]], anchor: str) -> dict[str, Any]:
+    """An $elemMatch body that holds when any of the conditions holds.
+
+    A body made only of operators ({$or: ...}) is read as a scalar test by SecantusDB, so an
+    always-true test on a field every entry has (`anchor`) keeps it a document criteria.
+    """
+    body = conditions[0] if len(conditions) == 1 else {"$or": conditions}
+    if all(key.startswith("$") for key in body):
+        body = {anchor: {"$exists": True}, **body}
+    return body
+
+
+def parts_of(value: str, separator: str, name: str, count: int | None = None) -> list[str]:
+    """Split a value on an unescaped separator and unescape the parts (400 on a bad count)."""
+    pieces = [unescape(piece) for piece in split_escaped(value, separator)]
+    if count is not None and len(pieces) != count:
+        raise InvalidRequest.at(f"Malformed value '{value[:80]}' for {name}", name, "value")
+    return pieces
+
+
+def prefix_of(value: str, name: str, allowed: tuple[str, ...]) -> tuple[str, str]:
+    """Split an ordered-type value into its comparison prefix (eq default) and the rest."""
+    head = value[:2]
+    if len(value) > 2 and head.isalpha() and head.islower():
+        if head not in allowed:
+            raise InvalidRequest.at(f"Unknown prefix '{head}' in {name}={value[:60]}", name,
+                                    "value")
+        return head, value[2:]
+    return "eq", value

@@ -1,0 +1,51 @@
+"""The SMS outbox: stored first, delivered with retry, never silently lost."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from pymongo import MongoClient
+
+from fhir_server.notify.gateways import FileSink
+from fhir_server.notify.outbox import Outbox
+
+
+class FlakyGateway:
+    """Fails the first `failures` sends, then delivers."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.sent: list[tuple[str, str]] = []
+
+    def send(self, phone: str, text: str) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise OSError("provider down")
+        self.sent.append((phone, text))
+
+
+def test_retry_until_delivered(mongo_uri: str) -> None:
+    now = [datetime(2026, 1, 1, tzinfo=UTC)]
+    with MongoClient(mongo_uri) as client:
+        db = client[f"outbox_{uuid.uuid4().hex[:8]}"]
+        gateway = FlakyGateway(failures=2)
+        outbox = Outbox(db, gateway, lambda: now[0])
+        outbox.enqueue("+84912345678", "Ma xac thuc: 123456")
+        assert gateway.sent == [] and outbox.counts() == {"pending": 1}
+        assert outbox.deliver_pending() == 0  # not due yet: backoff
+        now[0] += timedelta(minutes=1)
+        assert outbox.deliver_pending() == 0  # second failure
+        now[0] += timedelta(minutes=5)
+        assert outbox.deliver_pending() == 1
+        assert gateway.sent == [("+84912345678", "Ma xac thuc: 123456")]
+        assert outbox.counts() == {"sent": 1}
+        client.drop_database(db.name)
+
+
+def test_file_sink(tmp_path: Path) -> None:
+    sink = FileSink(tmp_path / "sms.jsonl")
+    sink.send("+84912345678", "Xin chào")
+    sink.send("+84987654321", "Hai")
+    assert sink.messages("+84912345678") == [{"to": "+84912345678", "text": "Xin chào"}]

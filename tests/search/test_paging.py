@@ -1,0 +1,48 @@
+"""Keyset cursors (search.html#paginglinks): opaque, typed, tied to their sort."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from fhir_server.errors import InvalidRequest
+from fhir_server.search.paging import Cursor, decode, encode, keyset_part, signature, sort_fields
+
+
+def test_sort_fields_end_with_the_id() -> None:
+    assert sort_fields([]) == [("_id", 1)]
+    assert sort_fields([("birthdate", -1)]) == [("idx.s.birthdate.d", -1), ("_id", -1)]
+    assert sort_fields([("_lastUpdated", 1), ("_id", -1)]) == [("ts", 1), ("_id", -1)]
+
+
+def test_round_trip_with_dates() -> None:
+    fields = sort_fields([("birthdate", 1)])
+    cursor = Cursor([datetime(2000, 1, 1, tzinfo=UTC), "id-1"], True, ["id-1"],
+                    signature(fields))
+    again = decode(encode(cursor), signature(fields))
+    assert again.values == cursor.values and again.ties == ["id-1"]
+
+
+@pytest.mark.parametrize("payload", [
+    {"v": [{"$ne": None}], "f": True, "t": [], "s": "_id"},
+    {"v": [["a"]], "f": True, "t": [], "s": "_id"},
+    {"v": ["a"], "f": True, "t": [{"$gt": ""}], "s": "_id"},
+    {"v": ["a"], "f": True, "t": [], "s": "-_id"},
+    [1, 2],
+])
+def test_forged_cursors_are_rejected(payload: object) -> None:
+    text = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode()
+    with pytest.raises(InvalidRequest):
+        decode(text, "_id")
+
+
+def test_keyset_conditions() -> None:
+    fields = sort_fields([("birthdate", 1)])
+    tied = keyset_part(fields, Cursor(["x", "id-9"], True, ["id-8", "id-9"]))
+    assert tied.exact == {"idx.s.birthdate.a": {"$gte": "x"}, "_id": {"$nin": ["id-8", "id-9"]}}
+    general = keyset_part(fields, Cursor(["x", "id-9"], False, []))
+    assert general.raw and "$or" in general.raw[0]
+    assert keyset_part(sort_fields([]), Cursor(["id-3"])).exact == {"_id": {"$gt": "id-3"}}
