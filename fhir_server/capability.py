@@ -22,6 +22,26 @@ def _operation_entry(definition: OperationDefinition) -> dict[str, Any]:
     return entry
 
 
+def _security(settings: Settings) -> dict[str, Any]:
+    """SMART on FHIR: the security service code and the OAuth endpoints."""
+    base = settings.base_url
+    return {
+        "cors": True,
+        "service": [{"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+            "code": "SMART-on-FHIR"}]}],
+        "description": ("Bearer access tokens (ES256 JWT). Citizens log in with phone or BHXH code "
+                        "(POST /auth/login); systems use SMART Backend Services (private_key_jwt) "
+                        "at /auth/token. Discovery: /.well-known/smart-configuration"
+                        + ("" if settings.auth_required else
+                           ". AUTHENTICATION IS DISABLED on this deployment")),
+        "extension": [{
+            "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+            "extension": [{"url": "token", "valueUri": f"{base}/auth/token"},
+                          {"url": "revoke", "valueUri": f"{base}/auth/logout"}]}],
+    }
+
+
 def capability_statement(settings: Settings, software_date: str) -> dict[str, Any]:
     """Describe what this server does, per resource type."""
     resources = []
@@ -49,6 +69,7 @@ def capability_statement(settings: Settings, software_date: str) -> dict[str, An
             del entry["operation"]
     rest: dict[str, Any] = {
         "mode": "server",
+        "security": _security(settings),
         "resource": resources,
         "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
     }

@@ -178,6 +178,34 @@ def test_health_cards_only_for_own_and_family(world: World) -> None:
     assert _status(world, "anonymous", "POST", "/$verify-health-card") == 400  # public, empty
 
 
+def test_other_interactions(world: World) -> None:
+    b = world.b["patient"]
+    assert _status(world, "A", "GET", f"/Immunization/{world.imm['b']}/_history/1") == 404
+    assert _status(world, "B", "GET", f"/Immunization/{world.imm['b']}/_history/1") == 200
+    posted = world.app.test_client().post(
+        "/Immunization/_search", data={"lot-number": "LOT-b"},
+        headers=world.tokens["A"])
+    assert posted.status_code == 200 and posted.get_json().get("entry", []) == []
+    compartment = world.app.test_client().get(f"/Patient/{b}/Immunization",
+                                              headers=world.tokens["A"])
+    assert compartment.status_code in (200, 404)
+    assert compartment.status_code == 404 or not compartment.get_json().get("entry")
+    conditional = _status(world, "A", "PUT", f"/AdverseEvent?_id={world.reaction_b}",
+                          {**_reaction(b)})
+    assert conditional == 403  # no visible match, and creating one for B is forbidden
+    assert _status(world, "A", "DELETE", f"/AdverseEvent?_id={world.reaction_b}") == 404
+    validate = "/Patient/$validate"
+    assert _status(world, "anonymous", "POST", validate, {"resourceType": "Patient"}) == 401
+    assert _status(world, "A", "POST", validate, {"resourceType": "Patient"}) == 200
+    assert _status(world, "A", "GET", "/_history") == 403
+    assert _status(world, "admin", "GET", "/_history") == 200
+    system_search = world.app.test_client().get("/?_type=Immunization,Patient",
+                                                headers=world.tokens["A"])
+    assert system_search.status_code == 200
+    seen = {e["resource"]["id"] for e in system_search.get_json().get("entry", [])}
+    assert seen and not seen & {b, world.imm["b"]}
+
+
 def test_everything_stays_in_the_compartment(world: World) -> None:
     own = _ids(world, "A", f"/Patient/{world.a['patient']}/$everything")
     assert {world.a["patient"], world.imm["a"]} <= own

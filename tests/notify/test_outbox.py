@@ -49,3 +49,37 @@ def test_file_sink(tmp_path: Path) -> None:
     sink.send("+84912345678", "Xin chào")
     sink.send("+84987654321", "Hai")
     assert sink.messages("+84912345678") == [{"to": "+84912345678", "text": "Xin chào"}]
+
+
+def test_http_gateway_posts_json_and_fails_loudly() -> None:
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from fhir_server.notify.gateways import HttpGateway
+
+    received: list[tuple[str, dict[str, str]]] = []
+
+    class Provider(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.headers["Authorization"], json.loads(body)))
+            self.send_response(200 if self.path == "/ok" else 503)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Provider)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        HttpGateway(f"{base}/ok", "secret-key").send("+84912345678", "Xin chào")
+        assert received == [("Bearer secret-key", {"to": "+84912345678", "text": "Xin chào"})]
+        try:
+            HttpGateway(f"{base}/down", "secret-key").send("+84912345678", "x")
+            raise AssertionError("a 503 must raise so that the outbox retries")
+        except OSError:
+            pass
+    finally:
+        server.shutdown()
