@@ -18,6 +18,7 @@ def start_server(uri: str, log: Path, workers: int = 2, threads: int = 4,
     """A server on a free port using the database at `uri`; waits until it answers."""
     port = free_port()
     environment = {**os.environ, "MONGODB_URI": uri, "FHIR_DATABASE": "bench",
+                   "FHIR_LOAD_CONFORMANCE": "0",
                    "FHIR_BASE_URL": f"http://127.0.0.1:{port}", **env}
     process = subprocess.Popen(
         [sys.executable, "-m", "fhir_server.cli", "serve", "--port", str(port),

@@ -38,7 +38,7 @@ class Settings:
     sms_api_key: str = ""
     sms_retry_seconds: int = 30
     required_profiles: tuple[str, ...] = ()  # types that must claim a VN profile (profiles/)
-    load_conformance: bool = False  # upsert profiles/ + terminology/ into the store at start
+    load_conformance: bool = True  # upsert profiles/ + terminology/ into the store at start
     cccd_system: str = "urn:vn:cccd"  # identifier systems (no official MoH namespace yet)
     cmnd_system: str = "urn:vn:cmnd"
     bhyt_system: str = "urn:vn:bhyt"
@@ -69,7 +69,7 @@ class Settings:
             sms_retry_seconds=_int(env, "FHIR_SMS_RETRY_SECONDS", cls.sms_retry_seconds),
             required_profiles=tuple(t.strip() for t in env.get("FHIR_REQUIRED_PROFILES", "")
                                     .split(",") if t.strip()),
-            load_conformance=env.get("FHIR_LOAD_CONFORMANCE", "0") in ("1", "true", "yes"),
+            load_conformance=env.get("FHIR_LOAD_CONFORMANCE", "1") in ("1", "true", "yes"),
             cccd_system=env.get("FHIR_SYSTEM_CCCD") or cls.cccd_system,
             cmnd_system=env.get("FHIR_SYSTEM_CMND") or cls.cmnd_system,
             bhyt_system=env.get("FHIR_SYSTEM_BHYT") or cls.bhyt_system,

@@ -24,6 +24,7 @@ def test_seed_loads_demo_data_once(mongo_uri: str, monkeypatch: pytest.MonkeyPat
     database = f"seed_{uuid.uuid4().hex[:8]}"
     monkeypatch.setenv("MONGODB_URI", mongo_uri)
     monkeypatch.setenv("FHIR_DATABASE", database)
+    monkeypatch.setenv("FHIR_LOAD_CONFORMANCE", "0")
     assert main(["seed"]) == 0
     assert main(["seed"]) == 0  # idempotent: nothing is created twice
     with MongoClient(mongo_uri) as client:
@@ -108,6 +109,7 @@ def test_keys_card_verify(mongo_uri: str, tmp_path: Path, monkeypatch: pytest.Mo
     database = f"card_{uuid.uuid4().hex[:8]}"
     monkeypatch.setenv("MONGODB_URI", mongo_uri)
     monkeypatch.setenv("FHIR_DATABASE", database)
+    monkeypatch.setenv("FHIR_LOAD_CONFORMANCE", "0")
     monkeypatch.setenv("FHIR_SERVER_SHC_KEY_DIR", str(tmp_path / "keys"))
     monkeypatch.setenv("FHIR_SERVER_SHC_ISSUER", "https://vaccine.example.vn")
     assert main(["keys", "create"]) == 0
