@@ -32,6 +32,7 @@ ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2, "GET": 3, "HEAD": 3}
 
 def _conditional(svc: Services) -> Any:
     def resolve(reference: str) -> str:
+        """The Type/id a conditional reference matches (400 none, 412 several)."""
         type_name, _, criteria = reference.partition("?")
         found = match_one(svc, type_name, criteria, "reference")
         if found is None:

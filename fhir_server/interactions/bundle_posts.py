@@ -109,6 +109,7 @@ class PostWriter:
         issues: list[Any] = []
 
         def prepare(entry: Entry) -> None:
+            """Resolve the entry's references, then let crud.create check it."""
             resource = self.run.refs.rewrite(entry.resource or {}, f"{entry.where}.resource")
             issues.extend(crud.create(services, entry.type_name or "", resource).issues)
 

@@ -4,8 +4,8 @@ All entries run inside one MongoDB multi-document transaction (`store.atomic()`)
 same crud interactions as single requests (validation, checkers, guard, versioning). Order:
 DELETE, then POST, then PUT/PATCH, then GET/HEAD. Before POSTs are written, the identity of
 every entry is planned (conditional creates and updates searched, PUT targets known), so that
-placeholders resolve whatever the entry order; a POST gets its server id from `create` unless a
-reference cycle needs the id before the resource is written (then a fresh UUID is planned).
+placeholders resolve whatever the entry order; POSTs are then written in reference order and
+bulk-created per type (bundle_posts.py), a reference cycle getting one id planned up front.
 
 Write conflicts with concurrent transactions (MongoDB TransientTransactionError) retry the whole
 transaction a few times, then answer 409. Conditional creates and creating conditional updates
@@ -87,7 +87,8 @@ class TransactionRun:
         return [self.results[entry.index] for entry in self.entries]
 
     def step(self, entry: Entry, action: Callable[[Entry], None],
-              fallback: str = "request.url") -> None:
+             fallback: str = "request.url") -> None:
+        """Run an action for an entry; its FHIR errors are located in the entry."""
         try:
             action(entry)
         except EntryError:
@@ -114,6 +115,7 @@ class TransactionRun:
                           session=self.session)
 
     def plan_id(self, entry: Entry) -> str:
+        """Give an entry its id before it is written (cycles, conditional references)."""
         planned = self.planned.get(entry.index)
         if planned is None:
             planned = self.planned[entry.index] = str(uuid.uuid4())
@@ -186,6 +188,7 @@ class TransactionRun:
         self._claim_identity(entry, type_name, target)
 
     def _write_posts(self) -> None:
+        """POSTs in reference order, bulk-created per type (bundle_posts.py)."""
         PostWriter(self).write(self.posts)
         for copy, creator in self.copies.items():
             version = self.results[creator].version

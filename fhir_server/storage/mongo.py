@@ -20,6 +20,8 @@ from fhir_server.storage.base import HistoryPage, Indexer, StoredVersion
 HISTORY = "history"
 MAX_ATTEMPTS = 20
 ONE_MS = timedelta(milliseconds=1)
+# an inclusion projection: cheaper for the server than excluding the (large) idx sub-document
+CURRENT_FIELDS = {"res": 1, "vid": 1, "ts": 1}
 _session: ContextVar[ClientSession | None] = ContextVar("fhir_session", default=None)
 
 
@@ -174,7 +176,7 @@ class MongoResourceStore:
     # -- reads -----------------------------------------------------------------------------
     def read(self, type_name: str, resource_id: str) -> StoredVersion:
         """The current version (NotFound / Gone)."""
-        doc = self.db[type_name].find_one({"_id": resource_id}, {"idx": 0}, session=self._s)
+        doc = self.db[type_name].find_one({"_id": resource_id}, CURRENT_FIELDS, session=self._s)
         if doc is not None:
             return self._version(type_name, doc)
         last = self._last_logged(type_name, resource_id)
@@ -227,7 +229,7 @@ class MongoResourceStore:
              sort: Sequence[tuple[str, int]] = (), skip: int = 0,
              limit: int = 0) -> Iterator[StoredVersion]:
         """Current versions matching a compiled query."""
-        cursor = self.db[type_name].find(dict(query), {"idx": 0}, session=self._s)
+        cursor = self.db[type_name].find(dict(query), CURRENT_FIELDS, session=self._s)
         if sort:
             cursor = cursor.sort(list(sort))
         for doc in cursor.skip(skip).limit(limit):
