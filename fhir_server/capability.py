@@ -10,7 +10,7 @@ from fhir_server.resource_types import RESOURCE_TYPES
 from fhir_server.search.registry import capability_search_params
 from fhir_server.settings import Settings
 
-SYSTEM_INTERACTIONS = ("history-system", "search-system")
+SYSTEM_INTERACTIONS = ("transaction", "batch", "history-system", "search-system")
 
 
 def _operation_entry(definition: OperationDefinition) -> dict[str, Any]:

@@ -38,6 +38,7 @@ _TYPES: tuple[ResourceTypeInfo, ...] = (
     ResourceTypeInfo("ConceptMap"),
     ResourceTypeInfo("StructureDefinition"),
     ResourceTypeInfo("MeasureReport"),
+    ResourceTypeInfo("Group"),
 )
 
 RESOURCE_TYPES: dict[str, ResourceTypeInfo] = {info.name: info for info in _TYPES}

@@ -35,6 +35,7 @@ SHARED = frozenset({"Organization", "Location", "Practitioner", "PractitionerRol
 CITIZEN_WRITABLE = frozenset({"Patient", "RelatedPerson", "AdverseEvent",
                               "QuestionnaireResponse", "Appointment", "Communication"})
 ADMIN_ONLY = frozenset({"AuditEvent"})
+NOT_FOR_CITIZENS = frozenset({"Group"})  # cohorts list many people: never shown to a citizen
 ANALYST_READABLE = SHARED | {"MeasureReport"}
 _CONTEXTS = {CITIZEN: ("patient",), STAFF: ("user",), SYSTEM: ("system",)}
 _VERBS = {"r": "read", "s": "search", "c": "create", "u": "update", "d": "delete"}
@@ -70,6 +71,8 @@ def check_type(action: str, type_name: str, principal: Principal | None = None) 
             return principal
         if "analyst" in principal.roles and action in "rs" and type_name in ANALYST_READABLE:
             return principal
+        raise _forbid(principal, action, type_name)
+    if type_name in NOT_FOR_CITIZENS:
         raise _forbid(principal, action, type_name)
     if type_name in SHARED:
         if action in "rs":

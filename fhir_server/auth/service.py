@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import threading
 import time
@@ -17,6 +16,7 @@ from fhir_server.auth.audit import AuditSink
 from fhir_server.auth.clients import Clients
 from fhir_server.auth.otp import OtpCodes
 from fhir_server.auth.principal import CITIZEN
+from fhir_server.auth.secrets_files import write_once
 from fhir_server.auth.sessions import Sessions
 from fhir_server.auth.throttle import Throttle
 from fhir_server.auth.tokens import TokenSigner, load_or_create_key
@@ -28,16 +28,7 @@ log = logging.getLogger(__name__)
 
 
 def _secret(directory: Path, name: str) -> bytes:
-    path = directory / name
-    if not path.exists():
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as stream:
-                stream.write(secrets.token_bytes(32))
-        except FileExistsError:
-            pass  # another worker wrote it first
-    return path.read_bytes()
+    return write_once(directory / name, secrets.token_bytes(32))
 
 
 def sms_gateway(settings: Settings) -> SmsGateway:

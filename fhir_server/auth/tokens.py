@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from jwcrypto import jwk, jwt
 
+from fhir_server.auth.secrets_files import write_once
 from fhir_server.errors import Unauthorized
 
 KEY_FILE = "token-signing-key.json"
@@ -34,20 +35,13 @@ def _b64decode(part: str) -> bytes:
 
 def load_or_create_key(directory: str | os.PathLike[str]) -> jwk.JWK:
     """The ES256 token key kept in `directory` (created 0600 on first use)."""
-    folder = Path(directory)
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = folder / KEY_FILE
-    if not path.exists():
-        key = jwk.JWK.generate(kty="EC", crv="P-256")
-        key["kid"] = key.thumbprint()
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "w") as stream:
-                stream.write(key.export_private())
-        except BaseException:
-            path.unlink(missing_ok=True)
-            raise
-    data = json.loads(path.read_text())
+    path = Path(directory) / KEY_FILE
+    if path.exists():
+        data = json.loads(path.read_text())
+    else:
+        fresh = jwk.JWK.generate(kty="EC", crv="P-256")
+        fresh["kid"] = fresh.thumbprint()
+        data = json.loads(write_once(path, fresh.export_private().encode()))
     key = jwk.JWK(**data)
     if "kid" not in data:
         key["kid"] = key.thumbprint()
