@@ -50,9 +50,9 @@ def main() -> int:
     """Run the benchmark and print figures and ratios."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=3000)
-    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(sys.argv[1:] if __name__ == "__main__" else [])
     tmp = Path(tempfile.mkdtemp(prefix="bench-crud-"))

@@ -202,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--workers", type=int, default=2)
-    serve.add_argument("--threads", type=int, default=4)
+    serve.add_argument("--threads", type=int, default=8)
     serve.add_argument("--seed", action="store_true", help="load the demo data first")
     serve.add_argument("--access-log", action="store_true")
     serve.set_defaults(func=cmd_serve)
