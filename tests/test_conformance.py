@@ -68,3 +68,14 @@ def test_reload_writes_only_what_changed(loaded: Flask) -> None:
     services.store.update("ValueSet", "vn-immunization-status", stale)
     assert load_conformance(services.store, services.settings).written == [
         "ValueSet/vn-immunization-status"]
+
+
+# loaded conformance resources are searchable like any other (FHIR R4 search.html#uri, #token)
+def test_loaded_resources_are_searchable(loaded: Flask) -> None:
+    client: FlaskClient = loaded.test_client()
+    found = client.get("/StructureDefinition", query_string={"url": VN_PATIENT}).get_json()
+    assert [e["resource"]["id"] for e in found["entry"]] == ["vn-patient"]
+    questionnaires = client.get("/Questionnaire?status=active&_count=50").get_json()
+    assert "vn-health-declaration" in {e["resource"]["id"] for e in questionnaires["entry"]}
+    provinces = client.get("/CodeSystem?name:contains=province&_summary=true").get_json()
+    assert any(e["resource"]["id"] == "vn-province" for e in provinces["entry"])
