@@ -18,6 +18,8 @@ from fhirpathpy import compile as fhirpath_compile
 from fhirpathpy.engine.nodes import ResourceNode
 from fhirpathpy.models import models
 
+from fhir_server.spec import union_terms
+
 R4_MODEL: dict[str, Any] = models["r4"]
 _OPTIONS = {"returnRawData": True}
 _ROOTS = ("Resource", "DomainResource")
@@ -36,23 +38,6 @@ class Term:
     evaluate: Callable[..., list[Any]]
     ref_type: str | None
     element: str | None  # the top-level JSON element the term reads (None: always evaluate)
-
-
-def union_terms(expression: str) -> list[str]:
-    """Split a FHIRPath expression at its top-level '|' (outside brackets and quotes)."""
-    terms, depth, quoted, start = [], 0, False, 0
-    for index, char in enumerate(expression):
-        if char == "'":
-            quoted = not quoted
-        elif not quoted and char in "([":
-            depth += 1
-        elif not quoted and char in ")]":
-            depth -= 1
-        elif not quoted and depth == 0 and char == "|":
-            terms.append(expression[start:index].strip())
-            start = index + 1
-    terms.append(expression[start:].strip())
-    return [term for term in terms if term]
 
 
 def rewrite(term: str, type_name: str) -> tuple[str, str | None]:

@@ -12,8 +12,8 @@ from functools import cache
 from typing import Any
 
 from fhir_server.resource_types import RESOURCE_TYPES
-from fhir_server.search.paths import Term, compile_expression, union_terms
-from fhir_server.spec import bindings, search_parameters_for, value_set_codes
+from fhir_server.search.paths import Term, compile_expression
+from fhir_server.spec import bindings, search_parameters_for, union_terms, value_set_codes
 
 log = logging.getLogger(__name__)
 

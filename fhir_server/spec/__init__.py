@@ -52,13 +52,13 @@ def _search_parameters_for(type_name: str) -> tuple[tuple[str, dict[str, Any]], 
 
 def expression_for_type(expression: str, type_name: str) -> str:
     """Keep the terms of a FHIRPath union ('A.x | B.y') that start at type_name (or Resource)."""
-    terms = _union_terms(expression)
+    terms = union_terms(expression)
     roots = (type_name, *_ANY_BASE)
     kept = [term for term in terms if term.lstrip("(").split(".", 1)[0] in roots]
     return " | ".join(kept) if kept else expression
 
 
-def _union_terms(expression: str) -> list[str]:
+def union_terms(expression: str) -> list[str]:
     """Split a FHIRPath expression at its top-level '|' (outside brackets and quotes)."""
     terms, depth, quoted, start = [], 0, False, 0
     for index, char in enumerate(expression):
@@ -72,7 +72,7 @@ def _union_terms(expression: str) -> list[str]:
             terms.append(expression[start:index].strip())
             start = index + 1
     terms.append(expression[start:].strip())
-    return terms
+    return [term for term in terms if term]
 
 
 def patient_compartment() -> dict[str, list[str]]:
