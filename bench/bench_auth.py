@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -54,9 +56,10 @@ def main() -> int:
     print(f"token verification: {uncached:7.1f} us first sight (ES256), "
           f"{cached:5.2f} us when seen before (LRU)")
     with EmbeddedStore(tmp / "data", log_path=tmp / "db.log") as store:
-        common = {"FHIR_AUTH_KEY_DIR": str(keys), "FHIR_SMS_GATEWAY": f"file:{tmp}/sms.jsonl"}
+        key_dir, sms = str(keys), f"file:{tmp}/sms.jsonl"
         open_server, open_port = start_server(store.uri, tmp / "open.log",
-                                              FHIR_AUTH_REQUIRED="0", **common)
+                                              FHIR_AUTH_REQUIRED="0", FHIR_AUTH_KEY_DIR=key_dir,
+                                              FHIR_SMS_GATEWAY=sms)
         try:
             created = run_load("127.0.0.1", open_port, lambda n: (
                 "POST", "/Patient", json.dumps({"resourceType": "Patient", "gender": "male"}
@@ -65,13 +68,16 @@ def main() -> int:
             assert created.errors == 0
         finally:
             stop_server(open_server)
+        client: MongoClient[dict[str, Any]]
         with MongoClient(store.uri) as client:
             ids = [d["_id"] for d in client["bench"]["Patient"].find({}, {"_id": 1})]
         open_server, open_port = start_server(store.uri, tmp / "open.log",
-                                              FHIR_AUTH_REQUIRED="0", **common)
+                                              FHIR_AUTH_REQUIRED="0", FHIR_AUTH_KEY_DIR=key_dir,
+                                              FHIR_SMS_GATEWAY=sms)
         secured, secured_port = start_server(store.uri, tmp / "secured.log",
                                              FHIR_AUTH_REQUIRED="1",
-                                             FHIR_BASE_URL="https://bench", **common)
+                                             FHIR_BASE_URL="https://bench",
+                                             FHIR_AUTH_KEY_DIR=key_dir, FHIR_SMS_GATEWAY=sms)
         try:
             auth_headers = {**HEADERS, "Authorization": f"Bearer {token}"}
             plain, with_token = [], []
@@ -94,6 +100,7 @@ def main() -> int:
     print(f"added latency     : {authed.percentile(0.5) / base.percentile(0.5) - 1:+6.1%}"
           f"   (goal <= +15 %)   errors {errors}")
     print(f"login throughput  : {logins:6.1f} logins/s (argon2id verify, 4 clients)")
+    shutil.rmtree(tmp, ignore_errors=True)
     return 1 if errors else 0
 
 
@@ -101,8 +108,9 @@ def _login_rate(port: int, uri: str) -> float:
     """Logins per second against the secured server (one staff account, argon2id)."""
     from pymongo import MongoClient
 
+    client: MongoClient[dict[str, Any]]
     with MongoClient(uri) as client:
-        client["bench"]["_accounts"].insert_one({
+        client["bench"]["_accounts"].insert_one({  # type: ignore[arg-type]
             "_id": "bench-staff", "phone": "+84900111222", "name": "Bench", "kind": "staff",
             "roles": ["admin"], "password": hash_password("BenchLogin2021"),
             "status": "active"})

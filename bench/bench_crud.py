@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -104,6 +105,7 @@ def main() -> int:
     print(f"read / min(a, b find)      = {reads.rate / reference:6.1%}   (goal >= 60 %)")
     print(f"create / raw insert_one    = {created.rate / median[LABELS[3]].rate:6.1%}")
     failed = any(r.errors for results in runs.values() for r in results)
+    shutil.rmtree(tmp, ignore_errors=True)
     return 1 if failed else 0
 
 
