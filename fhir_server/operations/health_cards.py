@@ -11,6 +11,7 @@ import base64
 import binascii
 from typing import Any
 
+from fhir_server.auth.compartment import compartment_filter
 from fhir_server.errors import InvalidRequest, NotFound
 from fhir_server.fhirdates import parse_instant
 from fhir_server.health_cards.issue import IssuedCard, wants_immunizations
@@ -32,10 +33,9 @@ def card_service(svc: Services) -> HealthCardService:
 
 
 def patient_immunizations(svc: Services, patient_id: str) -> list[dict[str, Any]]:
-    """The patient's current Immunization resources."""
-    references = [f"Patient/{patient_id}", f"{svc.settings.base_url}/Patient/{patient_id}"]
+    """The patient's current Immunization resources (via the indexed compartment keys)."""
     return [version.resource for version in svc.store.find(
-        "Immunization", {"res.patient.reference": {"$in": references}}) if version.resource]
+        "Immunization", compartment_filter("Immunization", [patient_id])) if version.resource]
 
 
 def _resource_links(svc: Services, patient_id: str, cards: list[IssuedCard],
