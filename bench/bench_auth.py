@@ -2,6 +2,9 @@
 latency with a valid token next to the same read without auth, measured in the same run.
 
 Goal (issue: accounts): a request with a valid token adds <= 15 % to the read latency.
+Every request touching personal data is audited whoever asks (FHIR_AUDIT=all, the default), so
+both sides of that comparison store one AuditEvent per read; a third server with FHIR_AUDIT=off
+shows what the auditing itself costs.
 Run: .venv/bin/python bench/bench_auth.py [--requests N] [--rounds R]
 """
 
@@ -20,13 +23,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pymongo import MongoClient  # noqa: E402
 
-from bench.http_load import LoadResult, run_load  # noqa: E402
+from bench.http_load import LoadResult, Request, run_load  # noqa: E402
 from bench.servers import start_server, stop_server  # noqa: E402
 from fhir_server.auth.passwords import hash_password  # noqa: E402
 from fhir_server.auth.tokens import TokenSigner, load_or_create_key  # noqa: E402
 from fhir_server.embedded import EmbeddedStore  # noqa: E402
 
 HEADERS = {"Accept": "application/fhir+json"}
+SERVERS = {"open": {"FHIR_AUTH_REQUIRED": "0"}, "token": {"FHIR_AUTH_REQUIRED": "1"},
+           "unaudited": {"FHIR_AUTH_REQUIRED": "0", "FHIR_AUDIT": "off"}}
 
 
 def _per_call_us(call: object, rounds: int) -> float:
@@ -70,38 +75,47 @@ def main() -> int:
             stop_server(open_server)
         client: MongoClient[dict[str, Any]]
         with MongoClient(store.uri) as client:
-            ids = [d["_id"] for d in client["bench"]["Patient"].find({}, {"_id": 1})]
-        open_server, open_port = start_server(store.uri, tmp / "open.log",
-                                              FHIR_AUTH_REQUIRED="0", FHIR_AUTH_KEY_DIR=key_dir,
-                                              FHIR_SMS_GATEWAY=sms)
-        secured, secured_port = start_server(store.uri, tmp / "secured.log",
-                                             FHIR_AUTH_REQUIRED="1",
-                                             FHIR_BASE_URL="https://bench",
-                                             FHIR_AUTH_KEY_DIR=key_dir, FHIR_SMS_GATEWAY=sms)
+            ids = [str(i) for i in client["bench"]["Patient"].distinct("_id")]
+        servers = {name: start_server(store.uri, tmp / f"{name}.log", 2, 4,
+                                      FHIR_AUTH_KEY_DIR=key_dir,
+                                      FHIR_SMS_GATEWAY=sms, FHIR_BASE_URL="https://bench",
+                                      **env)
+                   for name, env in SERVERS.items()}
         try:
             auth_headers = {**HEADERS, "Authorization": f"Bearer {token}"}
-            plain, with_token = [], []
-            for _ in range(args.rounds):
-                plain.append(run_load("127.0.0.1", open_port, lambda n: (
-                    "GET", f"/Patient/{ids[n % len(ids)]}", None, HEADERS),
-                    args.requests, args.clients))
-                with_token.append(run_load("127.0.0.1", secured_port, lambda n: (
-                    "GET", f"/Patient/{ids[n % len(ids)]}", None, auth_headers),
-                    args.requests, args.clients))
-            logins = _login_rate(secured_port, store.uri)
+            runs: dict[str, list[LoadResult]] = {name: [] for name in SERVERS}
+            for round_number in range(args.rounds):  # interleaved, the order rotating
+                names = list(SERVERS)[round_number % 3:] + list(SERVERS)[:round_number % 3]
+                for name in names:
+                    runs[name].append(run_load(
+                        "127.0.0.1", servers[name][1],
+                        _reads(ids, auth_headers if name == "token" else HEADERS),
+                        args.requests, args.clients))
+            logins = _login_rate(servers["token"][1], store.uri)
         finally:
-            stop_server(open_server)
-            stop_server(secured)
-    base, authed = _median(plain), _median(with_token)
-    errors = sum(r.errors for r in plain + with_token)
-    print(f"read without auth : p50 {base.percentile(0.5):6.2f} ms  {base.rate:7.0f} req/s")
-    print(f"read with token   : p50 {authed.percentile(0.5):6.2f} ms  {authed.rate:7.0f} req/s"
-          f"  (+ audit event per read, written off the request path)")
-    print(f"added latency     : {authed.percentile(0.5) / base.percentile(0.5) - 1:+6.1%}"
+            for process, _port in servers.values():
+                stop_server(process)
+    base, authed, bare = (_median(runs[name]) for name in ("open", "token", "unaudited"))
+    errors = sum(r.errors for results in runs.values() for r in results)
+    print(f"read without auth           : p50 {base.percentile(0.5):6.2f} ms  "
+          f"{base.rate:7.0f} req/s  (audited: one AuditEvent per read)")
+    print(f"read with token             : p50 {authed.percentile(0.5):6.2f} ms  "
+          f"{authed.rate:7.0f} req/s  (audited: one AuditEvent per read)")
+    print(f"added latency of the token  : {authed.percentile(0.5) / base.percentile(0.5) - 1:+6.1%}"
           f"   (goal <= +15 %)   errors {errors}")
-    print(f"login throughput  : {logins:6.1f} logins/s (argon2id verify, 4 clients)")
+    print(f"read without auth, no audit : p50 {bare.percentile(0.5):6.2f} ms  "
+          f"{bare.rate:7.0f} req/s  (FHIR_AUDIT=off)")
+    print(f"cost of auditing every read : {base.percentile(0.5) / bare.percentile(0.5) - 1:+6.1%}"
+          f" p50 without auth, {authed.percentile(0.5) / bare.percentile(0.5) - 1:+6.1%} "
+          f"with token (AuditEvent storage: {args.clients} clients, same machine as the database)")
+    print(f"login throughput            : {logins:6.1f} logins/s (argon2id verify, 4 clients)")
     shutil.rmtree(tmp, ignore_errors=True)
     return 1 if errors else 0
+
+
+def _reads(ids: list[str], headers: dict[str, str]) -> Request:
+    """GET /Patient/{id} over the ids, with these headers."""
+    return lambda n: ("GET", f"/Patient/{ids[n % len(ids)]}", None, headers)
 
 
 def _login_rate(port: int, uri: str) -> float:

@@ -13,6 +13,8 @@ import os
 import shutil
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,22 @@ def patient(number: int) -> dict[str, object]:
             "telecom": [{"system": "phone", "value": f"+849123{number:05d}", "use": "mobile"}],
             "gender": "male", "birthDate": "1985-03-12",
             "address": [{"line": ["12 Phố Huế"], "city": "Hà Nội", "country": "VN"}]}
+
+
+def settle(pid: int, limit: float = 60.0) -> None:
+    """Wait until a process is idle (under 5 % of a core for half a second), at most `limit` s."""
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def cpu_seconds() -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / ticks
+
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = cpu_seconds()
+        time.sleep(0.5)
+        if cpu_seconds() - before < 0.025:
+            return
 
 
 def _line(label: str, result: LoadResult) -> str:
@@ -70,31 +88,38 @@ def main() -> int:
             with MongoClient(store.uri) as client:
                 raw: Collection[dict[str, Any]] = client["bench"]["raw_patient"]
                 documents = [json.loads(body) for body in bodies]
-                for round_number in range(args.rounds):  # interleaved rounds, medians reported
+                for _ in range(args.rounds):  # write phase: interleaved rounds, medians
                     runs[LABELS[0]].append(run_load(
                         "127.0.0.1", port, lambda n: ("POST", "/Patient", bodies[n], HEADERS),
                         total, clients, 201))
                     runs[LABELS[3]].append(run_threads(
                         lambda n: raw.insert_one(dict(documents[n])).acknowledged, total,
                         clients))
-                    if round_number == 0:
-                        stored: Cursor[dict[str, Any]] = client["bench"]["Patient"].find()
-                        ids.extend(str(doc["_id"]) for doc in stored)
-                        raw_ids.extend(d["_id"] for d in raw.find({}, {"_id": 1}))
-                    runs[LABELS[1]].append(run_load(
+                stored: Cursor[dict[str, Any]] = client["bench"]["Patient"].find({}, {"_id": 1})
+                ids.extend(str(doc["_id"]) for doc in stored)
+                raw_ids.extend(d["_id"] for d in raw.find({}, {"_id": 1}))
+                measures: list[tuple[str, Callable[[], LoadResult]]] = [
+                    (LABELS[1], lambda: run_load(
                         "127.0.0.1", port,
                         lambda n: ("GET", f"/Patient/{ids[n % len(ids)]}", None, HEADERS),
-                        total, clients))
-                    runs[LABELS[4]].append(run_threads(
+                        total, clients)),
+                    (LABELS[4], lambda: run_threads(
                         lambda n: raw.find_one({"_id": raw_ids[n % len(raw_ids)]}) is not None,
-                        total, clients))
-                    runs[LABELS[2]].append(run_load(
+                        total, clients)),
+                    (LABELS[2], lambda: run_load(
                         "127.0.0.1", port, lambda n: ("GET", "/healthz", None, {}), total,
-                        clients))
+                        clients))]
+                if store.process is not None:  # the database has finished absorbing the writes
+                    settle(store.process.pid)
+                for round_number in range(args.rounds):  # read phase: the order rotates
+                    turn = round_number % len(measures)
+                    for label, measure in measures[turn:] + measures[:turn]:
+                        runs[label].append(measure())
         finally:
             stop_server(server)
-    print(f"{total} requests per run, {clients} concurrent clients, {args.rounds} interleaved "
-          f"rounds (medians), gunicorn {args.workers} workers x {args.threads} threads, "
+    print(f"{total} requests per run, {clients} concurrent clients, {args.rounds} rounds "
+          f"(medians; writes first, then reads once the database is idle, in rotating order), "
+          f"gunicorn {args.workers} workers x {args.threads} threads, "
           f"SecantusDB on loopback, {os.cpu_count()} cores")
     median = {label: sorted(runs[label], key=lambda r: r.rate)[(len(runs[label]) - 1) // 2]
               for label in LABELS}

@@ -15,6 +15,7 @@ import re
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,30 @@ def store_rate(uri: str, bundles: list[dict[str, Any]], database: str, tmp: Path
     return sum(len(r) for g in groups for r in g.values()) / (time.perf_counter() - started)
 
 
+def raw_rate(uri: str, bundles: list[dict[str, Any]], database: str) -> float:
+    """Resources per second of raw pymongo insert_many of the same plain resources, per type and
+    bundle, into collections with no index but _id and no history: this database's ceiling."""
+    from pymongo import MongoClient
+
+    groups = []
+    for bundle in bundles:
+        by_type: dict[str, list[dict[str, Any]]] = {}
+        for entry in bundle["entry"]:
+            resource = entry["resource"]
+            by_type.setdefault(resource["resourceType"], []).append(
+                {**resource, "_id": str(uuid.uuid4())})
+        groups.append(by_type)
+    client: MongoClient[dict[str, Any]]
+    with MongoClient(uri) as client:
+        db: Any = client[database]
+        started = time.perf_counter()
+        for by_type in groups:
+            for type_name, documents in by_type.items():
+                db[type_name].insert_many(documents)
+        elapsed = time.perf_counter() - started
+    return sum(len(d) for g in groups for d in g.values()) / elapsed
+
+
 def _services(uri: str, database: str, tmp: Path) -> Any:
     from fhir_server import create_app
     from fhir_server.settings import Settings
@@ -147,6 +172,7 @@ def main() -> int:
     http: list[float] = []
     imports: list[float] = []
     stores: list[float] = []
+    raws: list[float] = []
     failures = 0
     with EmbeddedStore(tmp / "data", log_path=tmp / "db.log") as store:
         _services(store.uri, "warmup", tmp)  # makes the auth key before the workers race for it
@@ -166,7 +192,8 @@ def main() -> int:
                 failures += loaded.errors + posts - len(loaded.latencies_ms)
                 http.append(len(resources) * args.repeat / loaded.seconds)
                 imports.append(import_rate(store.uri, tmp / "ndjson", f"imp{round_number}", tmp))
-                stores.append(store_rate(store.uri, bundles, f"raw{round_number}", tmp))
+                stores.append(store_rate(store.uri, bundles, f"store{round_number}", tmp))
+                raws.append(raw_rate(store.uri, bundles, f"raw{round_number}"))
         finally:
             stop_server(server)
     reference = median(validation)
@@ -183,6 +210,9 @@ def main() -> int:
     print(f"storage layer alone (create_many per type, one transaction per bundle, 1 thread) "
           f"{median(stores):.0f} resources/s: transactions over HTTP reach "
           f"{median(http) / median(stores):.0%} of it")
+    print(f"raw pymongo insert_many of the same resources (no index but _id, no history, "
+          f"1 thread) {median(raws):.0f} resources/s = {median(raws) / reference:.1%} of "
+          f"validation: the database's own ceiling")
     print(f"breakdown (1 thread): server validation {validated:.0f} resources/s, search-index "
           f"extraction {indexed:.0f} resources/s; the rest is the database")
     if failures:

@@ -28,6 +28,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def default_cache_size() -> str:
+    """The WiredTiger cache mongod would use here: half of (RAM - 1 GB), at least 256 MB
+    (FHIR_EMBEDDED_CACHE_SIZE overrides it, e.g. '2G')."""
+    configured = os.environ.get("FHIR_EMBEDDED_CACHE_SIZE")
+    if configured:
+        return configured
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):
+        return "1G"
+    return f"{max(256, (memory // 2**20 - 1024) // 2)}M"
+
+
 def _executable() -> str:
     beside_python = Path(sys.executable).with_name(EXECUTABLE)
     if beside_python.exists():
@@ -59,7 +72,8 @@ class EmbeddedStore:
         log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the child's lifetime
         self.process = subprocess.Popen(
             [_executable(), "--host", "127.0.0.1", "--port", str(self.port),
-             "--storage-path", str(self.data_dir), "--sync-on-commit"],
+             "--storage-path", str(self.data_dir), "--sync-on-commit",
+             "--cache-size", default_cache_size()],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"})
         deadline = time.monotonic() + timeout

@@ -18,6 +18,16 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return int(raw) if raw not in (None, "") else default
 
 
+AUDIT_MODES = ("all", "authenticated", "off")
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    raw = (env.get(name) or default).strip().lower()
+    if raw not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)} (got {raw!r})")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the app needs to know about its deployment."""
@@ -33,6 +43,7 @@ class Settings:
     shc_key_dir: str = "var/keys"
     shc_trusted_file: str = ""
     auth_required: bool = True
+    audit: str = "all"  # AuditEvent per personal-data request: all | authenticated | off
     auth_key_dir: str = "var/auth-keys"
     sms_gateway: str = "file:var/sms-outbox.jsonl"
     sms_api_key: str = ""
@@ -63,6 +74,7 @@ class Settings:
             shc_key_dir=env.get("FHIR_SERVER_SHC_KEY_DIR") or cls.shc_key_dir,
             shc_trusted_file=env.get("FHIR_SERVER_SHC_TRUSTED") or "",
             auth_required=(env.get("FHIR_AUTH_REQUIRED", "1") not in ("0", "false", "no")),
+            audit=_choice(env, "FHIR_AUDIT", cls.audit, AUDIT_MODES),
             auth_key_dir=env.get("FHIR_AUTH_KEY_DIR") or cls.auth_key_dir,
             sms_gateway=env.get("FHIR_SMS_GATEWAY") or cls.sms_gateway,
             sms_api_key=env.get("FHIR_SMS_API_KEY") or "",

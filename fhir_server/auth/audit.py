@@ -1,10 +1,12 @@
 """AuditEvent resources for every access to personal data, written off the request path.
 
 Each request that reads, searches or writes personal data (or issues a health card) is
-recorded as a FHIR AuditEvent (who, what, when, from where, outcome). Requests only enqueue;
-a background thread stores the events in batches (two bulk inserts per batch), so auditing adds
-no database round trip to a read. The events are built here from fixed shapes (tests validate
-them against the R4 model), so they are stored without re-validation.
+recorded as a FHIR AuditEvent (who, what, when, from where, outcome) whoever asks: refused
+and unauthenticated requests too, and every request of a server run without authentication
+(FHIR_AUDIT=all, the default; `authenticated` limits it to callers with a token). Requests
+only enqueue; a background thread stores the events in batches (two bulk inserts per batch), so
+auditing adds no database round trip to a read. The events are built here from fixed shapes
+(tests validate them against the R4 model), so they are stored without re-validation.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from fhir_server.auth.principal import INTERNAL_PRINCIPAL, Principal, acting_as
+from fhir_server.auth.principal import INTERNAL, INTERNAL_PRINCIPAL, Principal, acting_as
 
 log = logging.getLogger(__name__)
 ACTIONS = {"GET": "R", "HEAD": "R", "POST": "C", "PUT": "U", "PATCH": "U", "DELETE": "D"}
 TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/audit-event-type"
 INTERACTION_SYSTEM = "http://hl7.org/fhir/restful-interaction"
 BATCH = 200
+UNAUTHENTICATED = "unauthenticated"  # the agent of a request served without authentication
 
 
 def outcome_code(status: int) -> str:
@@ -31,15 +34,17 @@ def outcome_code(status: int) -> str:
 
 
 def audit_event(principal: Principal, method: str, interaction: str, what: list[str],
-                query: str | None, status: int, recorded: str) -> dict[str, Any]:
-    """The AuditEvent for one request."""
+                query: str | None, status: int, recorded: str,
+                address: str | None = None) -> dict[str, Any]:
+    """The AuditEvent for one request (`address`: the caller's, when the principal has none)."""
+    kind, subject = ((UNAUTHENTICATED, "open-access") if principal.kind == INTERNAL
+                     else (principal.kind, principal.subject))
     who: dict[str, Any] = (
         {"reference": principal.reference} if principal.reference.startswith("Patient/")
-        else {"identifier": {"system": f"urn:fhir-server:{principal.kind}",
-                             "value": principal.subject}})
+        else {"identifier": {"system": f"urn:fhir-server:{kind}", "value": subject}})
     agent: dict[str, Any] = {"who": who, "requestor": True}
-    if principal.address:
-        agent["network"] = {"address": principal.address, "type": "2"}
+    if principal.address or address:
+        agent["network"] = {"address": principal.address or address, "type": "2"}
     event: dict[str, Any] = {
         "resourceType": "AuditEvent",
         "type": {"system": TYPE_SYSTEM, "code": "rest", "display": "RESTful Operation"},

@@ -18,7 +18,7 @@ from fhir_server.auth.tokens import rejected
 from fhir_server.resource_types import is_supported
 from fhir_server.storage.mongo import instant
 
-AUDITED_KINDS = ("citizen", "staff", "system")
+AUTHENTICATED_KINDS = ("citizen", "staff", "system")
 
 
 def _interaction(method: str, parts: list[str]) -> str:
@@ -60,17 +60,20 @@ def init_authentication(app: Flask) -> None:
     @app.after_request
     def audit(response: Response) -> Response:
         principal = current_principal()
-        service = app.extensions["fhir"].components.get("auth")
+        svc = app.extensions["fhir"]
+        service, mode = svc.components.get("auth"), svc.settings.audit
         parts = [part for part in request.path.split("/") if part]
-        if (service is None or principal.kind not in AUDITED_KINDS or not parts
-                or not is_supported(parts[0]) or parts[0] in SHARED):
+        if (service is None or mode == "off" or not parts or not is_supported(parts[0])
+                or parts[0] in SHARED
+                or (mode == "authenticated" and principal.kind not in AUTHENTICATED_KINDS)):
             return response
         what = f"{parts[0]}/{parts[1]}" if len(parts) > 1 and not parts[1].startswith(
             ("$", "_")) else parts[0]
         event = audit_event(principal, request.method, _interaction(request.method, parts),
                             [what] if "/" in what else [],
                             request.query_string.decode("utf-8", "replace") or None,
-                            response.status_code, instant(service.audit.clock()))
+                            response.status_code, instant(service.audit.clock()),
+                            request.remote_addr)
         if "/" not in what:
             event.setdefault("entity", []).insert(0, {"description": f"type {what}"})
         service.audit.record(event)

@@ -1,5 +1,8 @@
 """SearchParameter FHIRPath expressions compiled once (fhirpathpy, R4 model) into fast evaluators.
 
+Terms of the simple shapes most parameters use are evaluated by `fastpath` (same nodes, a
+fraction of the time); fhirpathpy evaluates the others, and any term the fast path gives up on.
+
 The official expressions use a few things fhirpathpy cannot run as written, rewritten here:
 `Resource.x` roots (evaluated on the concrete type), `(x as T)` on collections (-> `x.ofType(T)`),
 `hasExtension(u)` (-> `extension(u).exists()`) and `.where(resolve() is T)`, which needs no
@@ -18,6 +21,8 @@ from fhirpathpy import compile as fhirpath_compile
 from fhirpathpy.engine.nodes import ResourceNode
 from fhirpathpy.models import models
 
+from fhir_server.search import fastpath
+from fhir_server.search.fastpath import FastEval, Node
 from fhir_server.spec import union_terms
 
 R4_MODEL: dict[str, Any] = models["r4"]
@@ -28,16 +33,41 @@ _RESOLVE_IS = re.compile(r"\.where\(resolve\(\) is (\w+)\)")
 _HAS_EXTENSION = re.compile(r"hasExtension\(('[^']*')\)")
 _FIRST_ELEMENT = re.compile(r"^([a-z][A-Za-z0-9]*)")
 
-Node = tuple[str | None, Any]  # (FHIR type name when known, JSON data)
-
 
 @dataclass(frozen=True)
 class Term:
-    """One union term of an expression: its evaluator, a reference type filter, a presence gate."""
+    """One union term of an expression: its evaluators, a reference type filter, a presence gate."""
 
-    evaluate: Callable[..., list[Any]]
+    fhirpath: Callable[..., list[Any]]  # fhirpathpy's evaluator (the reference and the fallback)
     ref_type: str | None
     element: str | None  # the top-level JSON element the term reads (None: always evaluate)
+    fast: FastEval | None = None  # the fastpath evaluator, when the term's shape allows one
+
+    def evaluate(self, resource: Mapping[str, Any]) -> list[Node]:
+        """The term's nodes on a resource (fast path when it applies)."""
+        if self.fast is not None and fastpath.ENABLED:
+            try:
+                return self.fast(resource)
+            except Exception:  # noqa: BLE001 - Unsupported or odd data: fhirpathpy decides
+                pass
+        return nodes(self.fhirpath(resource))
+
+
+@dataclass(frozen=True)
+class Relative:
+    """A compiled composite component expression, evaluated on a node of the composite."""
+
+    fhirpath: Callable[..., list[Any]]
+    fast: FastEval | None = None
+
+    def __call__(self, node: Node) -> list[Node]:
+        """The expression's nodes on one (type, data) node (fast path when it applies)."""
+        if self.fast is not None and fastpath.ENABLED:
+            try:
+                return self.fast(node)
+            except Exception:  # noqa: BLE001 - as in Term.evaluate
+                pass
+        return nodes(self.fhirpath(ResourceNode.create_node(node[1], node[0])))
 
 
 def rewrite(term: str, type_name: str) -> tuple[str, str | None]:
@@ -75,15 +105,19 @@ def compile_expression(expression: str, type_name: str) -> tuple[Term, ...]:
             evaluator = fhirpath_compile(text, model=R4_MODEL, options=_OPTIONS)
         except Exception as exc:  # noqa: BLE001 - the parser raises assorted exceptions
             raise ValueError(f"cannot compile {raw!r}: {exc}") from exc
-        terms.append(Term(evaluator, ref_type, _element_of(text, type_name)))
+        terms.append(Term(evaluator, ref_type, _element_of(text, type_name),
+                          fastpath.compile_term(text)))
     return tuple(terms)
 
 
 @cache
-def compile_relative(expression: str) -> Callable[..., list[Any]]:
+def compile_relative(expression: str) -> Relative:
     """Compile a composite component expression (evaluated on a node of the composite)."""
-    text = " | ".join(rewrite(term, "")[0] for term in union_terms(expression))
-    return fhirpath_compile(text, model=R4_MODEL, options=_OPTIONS)
+    texts = [rewrite(term, "")[0] for term in union_terms(expression)]
+    evaluator = fhirpath_compile(" | ".join(texts), model=R4_MODEL, options=_OPTIONS)
+    # a union also removes duplicates: only single terms take the fast path
+    return Relative(evaluator, fastpath.compile_relative_term(texts[0]) if len(texts) == 1
+                    else None)
 
 
 def has_element(resource: Mapping[str, Any], element: str) -> bool:
@@ -91,8 +125,10 @@ def has_element(resource: Mapping[str, Any], element: str) -> bool:
     if element in resource:
         return True
     size = len(element)
-    return any(key.startswith(element) and len(key) > size and key[size].isupper()
-               for key in resource)
+    for key in resource:
+        if key.startswith(element) and len(key) > size and key[size].isupper():
+            return True
+    return False
 
 
 def nodes(results: list[Any]) -> list[Node]:
@@ -100,10 +136,7 @@ def nodes(results: list[Any]) -> list[Node]:
     found: list[Node] = []
     for item in results:
         if isinstance(item, ResourceNode):
-            path = item.path if isinstance(item.path, str) and "." not in item.path else None
-            if path is not None and path.startswith("System."):
-                path = path[7:].lower()
-            found.append((path, item.data))
+            found.append((fastpath.type_of(item.path), item.data))
         else:
             found.append((None, item))
     return found
@@ -131,7 +164,7 @@ def evaluate_terms(terms: tuple[Term, ...], resource: Mapping[str, Any]) -> list
         if term.element is not None and not has_element(resource, term.element):
             continue
         try:
-            results = nodes(term.evaluate(resource))
+            results = term.evaluate(resource)
         except Exception:  # noqa: BLE001 - odd data must never break a write
             continue
         if term.ref_type is not None:
@@ -140,10 +173,9 @@ def evaluate_terms(terms: tuple[Term, ...], resource: Mapping[str, Any]) -> list
     return found
 
 
-def evaluate_on(node: Node, evaluator: Callable[..., list[Any]]) -> list[Node]:
+def evaluate_on(node: Node, evaluator: Callable[[Node], list[Node]]) -> list[Node]:
     """Evaluate a relative expression on one node (typed by its FHIR type when known)."""
-    type_name, data = node
     try:
-        return nodes(evaluator(ResourceNode.create_node(data, type_name)))
+        return evaluator(node)
     except Exception:  # noqa: BLE001
         return []

@@ -58,9 +58,9 @@ def expression_for_type(expression: str, type_name: str) -> str:
     return " | ".join(kept) if kept else expression
 
 
-def union_terms(expression: str) -> list[str]:
-    """Split a FHIRPath expression at its top-level '|' (outside brackets and quotes)."""
-    terms, depth, quoted, start = [], 0, False, 0
+def split_top_level(expression: str, separator: str) -> list[str]:
+    """Split a FHIRPath expression at a one-character separator outside brackets and quotes."""
+    parts, depth, quoted, start = [], 0, False, 0
     for index, char in enumerate(expression):
         if char == "'":
             quoted = not quoted
@@ -68,11 +68,16 @@ def union_terms(expression: str) -> list[str]:
             depth += 1
         elif not quoted and char in ")]":
             depth -= 1
-        elif not quoted and depth == 0 and char == "|":
-            terms.append(expression[start:index].strip())
+        elif not quoted and depth == 0 and char == separator:
+            parts.append(expression[start:index].strip())
             start = index + 1
-    terms.append(expression[start:].strip())
-    return [term for term in terms if term]
+    parts.append(expression[start:].strip())
+    return parts
+
+
+def union_terms(expression: str) -> list[str]:
+    """Split a FHIRPath expression at its top-level '|' (outside brackets and quotes)."""
+    return [term for term in split_top_level(expression, "|") if term]
 
 
 def patient_compartment() -> dict[str, list[str]]:

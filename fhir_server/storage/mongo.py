@@ -11,6 +11,7 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.client_session import ClientSession
+from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
@@ -20,7 +21,9 @@ from fhir_server.storage.base import HistoryPage, Indexer, StoredVersion
 HISTORY = "history"
 MAX_ATTEMPTS = 20
 ONE_MS = timedelta(milliseconds=1)
-# an inclusion projection: cheaper for the server than excluding the (large) idx sub-document
+# an inclusion projection for result pages: cheaper for the server than excluding the (large)
+# idx sub-document. A read by id fetches the whole document instead: for one small document the
+# server-side projection costs more than carrying `idx` back (measured in bench/bench_crud.py).
 CURRENT_FIELDS = {"res": 1, "vid": 1, "ts": 1}
 _session: ContextVar[ClientSession | None] = ContextVar("fhir_session", default=None)
 
@@ -50,12 +53,20 @@ class MongoResourceStore:
         self.db = db
         self.clock = clock
         self.indexer = indexer
+        self._collections: dict[str, Collection[dict[str, Any]]] = {}
 
     # -- helpers ---------------------------------------------------------------------------
     def _now(self, after: datetime | None = None) -> datetime:
         now = self.clock()
         now = now.replace(microsecond=(now.microsecond // 1000) * 1000)
         return max(now, after + ONE_MS) if after is not None else now
+
+    def _current(self, type_name: str) -> Collection[dict[str, Any]]:
+        """The collection of a type's current versions (Collection objects are reused)."""
+        collection = self._collections.get(type_name)
+        if collection is None:
+            collection = self._collections[type_name] = self.db[type_name]
+        return collection
 
     @property
     def _s(self) -> ClientSession | None:
@@ -96,7 +107,7 @@ class MongoResourceStore:
         new_id = str(uuid.uuid4())
         moment = self._now()
         stamped = _stamp(resource, type_name, new_id, 1, moment)
-        self.db[type_name].insert_one(self._doc(stamped, 1, moment), session=self._s)
+        self._current(type_name).insert_one(self._doc(stamped, 1, moment), session=self._s)
         return self._log(type_name, new_id, 1, moment, "POST", stamped)
 
     def create_many(self, type_name: str, resources: Sequence[dict[str, Any]]
@@ -108,7 +119,7 @@ class MongoResourceStore:
         moment = self._now()
         stamped = [_stamp(resource, type_name, str(uuid.uuid4()), 1, moment)
                    for resource in resources]
-        self.db[type_name].insert_many([self._doc(s, 1, moment) for s in stamped],
+        self._current(type_name).insert_many([self._doc(s, 1, moment) for s in stamped],
                                        ordered=False, session=self._s)
         self.db[HISTORY].insert_many(
             [{"_id": f"{type_name}/{s['id']}/1", "t": type_name, "i": s["id"], "v": 1,
@@ -119,7 +130,7 @@ class MongoResourceStore:
     def update(self, type_name: str, resource_id: str, resource: dict[str, Any],
                if_match: int | None = None) -> tuple[StoredVersion, bool]:
         """Store a new version (or create with the client id); True when created."""
-        current = self.db[type_name]
+        current = self._current(type_name)
         for _ in range(MAX_ATTEMPTS):
             found = current.find_one({"_id": resource_id}, {"vid": 1, "ts": 1}, session=self._s)
             if found is None:
@@ -156,7 +167,7 @@ class MongoResourceStore:
     def delete(self, type_name: str, resource_id: str,
                if_match: int | None = None) -> StoredVersion | None:
         """Leave a tombstone version; None when there was nothing live to delete."""
-        current = self.db[type_name]
+        current = self._current(type_name)
         for _ in range(MAX_ATTEMPTS):
             found = current.find_one({"_id": resource_id}, {"vid": 1, "ts": 1}, session=self._s)
             if found is None:
@@ -176,7 +187,7 @@ class MongoResourceStore:
     # -- reads -----------------------------------------------------------------------------
     def read(self, type_name: str, resource_id: str) -> StoredVersion:
         """The current version (NotFound / Gone)."""
-        doc = self.db[type_name].find_one({"_id": resource_id}, CURRENT_FIELDS, session=self._s)
+        doc = self._current(type_name).find_one({"_id": resource_id}, session=self._s)
         if doc is not None:
             return self._version(type_name, doc)
         last = self._last_logged(type_name, resource_id)
@@ -229,7 +240,7 @@ class MongoResourceStore:
              sort: Sequence[tuple[str, int]] = (), skip: int = 0,
              limit: int = 0) -> Iterator[StoredVersion]:
         """Current versions matching a compiled query."""
-        cursor = self.db[type_name].find(dict(query), CURRENT_FIELDS, session=self._s)
+        cursor = self._current(type_name).find(dict(query), CURRENT_FIELDS, session=self._s)
         if sort:
             cursor = cursor.sort(list(sort))
         for doc in cursor.skip(skip).limit(limit):
@@ -237,11 +248,11 @@ class MongoResourceStore:
 
     def count(self, type_name: str, query: Mapping[str, Any]) -> int:
         """How many current versions match a compiled query."""
-        return self.db[type_name].count_documents(dict(query), session=self._s)
+        return self._current(type_name).count_documents(dict(query), session=self._s)
 
     def distinct(self, type_name: str, field: str, query: Mapping[str, Any]) -> list[Any]:
         """The distinct values of a field among the current versions matching a query."""
-        return list(self.db[type_name].distinct(field, dict(query), session=self._s))
+        return list(self._current(type_name).distinct(field, dict(query), session=self._s))
 
     @contextmanager
     def atomic(self) -> Iterator[ClientSession | None]:
