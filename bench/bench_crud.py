@@ -1,7 +1,9 @@
 """Create and read throughput over HTTP under gunicorn, next to (a) a trivial JSON route on the
 same server and (b) raw pymongo insert/find of the same documents — all in the same run.
 
-Goal (issue: foundation): read throughput >= 60 % of the slower of (a) and (b).
+Goal (issue: foundation): read throughput >= 60 % of the slower of (a) and (b). This measures
+the FHIR core: the server runs without authentication and without the per-request AuditEvent
+(FHIR_AUDIT=off); bench_auth.py measures what the token and the auditing add.
 Run: .venv/bin/python bench/bench_crud.py [--requests N] [--clients C] [--workers W]
 """
 
@@ -77,7 +79,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-crud-"))
     with EmbeddedStore(tmp / "data", log_path=tmp / "db.log") as store:
         server, port = start_server(store.uri, tmp / "server.log", args.workers, args.threads,
-                                    FHIR_AUTH_REQUIRED="0")
+                                    FHIR_AUTH_REQUIRED="0", FHIR_AUDIT="off")
         try:
             bodies = [json.dumps(patient(n)).encode() for n in range(args.requests)]
             total, clients = args.requests, args.clients

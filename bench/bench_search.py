@@ -4,7 +4,8 @@ Goal (issue 3): p50/p95 of `Immunization?patient=X` and `Patient?identifier=syst
 grow at most 1.3x from 10k to 1M stored resources. Resources (1 Patient : 3 Immunizations) are
 bulk-loaded as the store would write them - the same `SearchIndexer` builds their `idx` - with
 insert_many on a SecantusDB started in a temporary directory; the searches go through the app's
-test client. Also prints the extraction cost per resource (it runs on every write).
+test client, without authentication or auditing (FHIR_AUDIT=off: bench_auth.py measures those).
+Also prints the extraction cost per resource (it runs on every write).
 Run: .venv/bin/python bench/bench_search.py [--sizes 10000 1000000] [--queries 200] [--rounds 3]
 """
 
@@ -187,7 +188,7 @@ def main() -> int:
         with EmbeddedStore(tmp / "data", log_path=tmp / "db.log") as server:
             settings = Settings.from_env(
                 {}, mongodb_uri=server.uri, database="bench", base_url=BASE,
-                auth_required=False, auth_key_dir=str(tmp / "auth-keys"),
+                auth_required=False, audit="off", auth_key_dir=str(tmp / "auth-keys"),
                 shc_key_dir=str(tmp / "shc-keys"), sms_gateway=f"file:{tmp}/sms.jsonl")
             app = create_app(settings)  # creates the search indexes before the bulk load
             loaded = 0
