@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from fhir_server.errors import InvalidRequest
 
@@ -13,9 +14,21 @@ _DATE_TIME = re.compile(
     r"(?P<tz>Z|[+-]\d{2}:\d{2})?)?)?)?")
 
 
+_MINUTE, _SECOND, _DAY = timedelta(minutes=1), timedelta(seconds=1), timedelta(days=1)
+_FRACTION_STEPS = tuple(timedelta(microseconds=10 ** max(0, 6 - digits)) for digits in range(10))
+
+
 def _add_months(moment: datetime, months: int) -> datetime:
     total = moment.month - 1 + months
     return moment.replace(year=moment.year + total // 12, month=total % 12 + 1)
+
+
+@lru_cache(maxsize=256)
+def _offset(tz: str) -> timedelta:
+    """The UTC offset a FHIR time zone (Z, +hh:mm or -hh:mm) stands for."""
+    if tz == "Z":
+        return timedelta(0)
+    return (1 if tz[0] == "+" else -1) * timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6]))
 
 
 def date_range(value: str, expression: str = "date") -> tuple[datetime, datetime]:
@@ -23,31 +36,24 @@ def date_range(value: str, expression: str = "date") -> tuple[datetime, datetime
     match = _DATE_TIME.fullmatch(value.strip())
     if match is None:
         raise InvalidRequest.at(f"Invalid date/time value '{value[:64]}'", expression, "value")
-    parts = match.groupdict()
+    year, month, day, hour, minute, second, fraction, tz = match.groups()
     try:
-        if parts["H"] is not None:
-            tz = parts["tz"] or "Z"
-            offset = timedelta(0) if tz == "Z" else (
-                (1 if tz[0] == "+" else -1)
-                * timedelta(hours=int(tz[1:3]), minutes=int(tz[4:6])))
-            fraction = (parts["f"] or "")[:6]
-            low = datetime(int(parts["y"]), int(parts["m"]), int(parts["d"]), int(parts["H"]),
-                           int(parts["M"]), int(parts["S"] or 0),
-                           int(fraction.ljust(6, "0")) if fraction else 0, tzinfo=UTC) - offset
-            if parts["S"] is None:
-                step = timedelta(minutes=1)
-            elif parts["f"] is None:
-                step = timedelta(seconds=1)
-            else:
-                step = timedelta(microseconds=10 ** max(0, 6 - len(parts["f"])))
+        if hour is not None:
+            micro = int(fraction[:6].ljust(6, "0")) if fraction else 0
+            low = datetime(int(year), int(month), int(day), int(hour), int(minute),
+                           int(second or 0), micro, tzinfo=UTC)
+            if tz is not None and tz != "Z":
+                low -= _offset(tz)
+            step = _MINUTE if second is None else _SECOND if fraction is None else \
+                _FRACTION_STEPS[len(fraction)]
             return low, low + step
-        low = datetime(int(parts["y"]), int(parts["m"] or 1), int(parts["d"] or 1), tzinfo=UTC)
+        low = datetime(int(year), int(month or 1), int(day or 1), tzinfo=UTC)
     except ValueError as exc:
         raise InvalidRequest.at(f"Invalid date/time value '{value[:64]}': {exc}", expression,
                                 "value") from None
-    if parts["d"] is not None:
-        return low, low + timedelta(days=1)
-    if parts["m"] is not None:
+    if day is not None:
+        return low, low + _DAY
+    if month is not None:
         return low, _add_months(low, 1)
     return low, low.replace(year=low.year + 1)
 

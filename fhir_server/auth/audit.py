@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -25,6 +26,7 @@ ACTIONS = {"GET": "R", "HEAD": "R", "POST": "C", "PUT": "U", "PATCH": "U", "DELE
 TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/audit-event-type"
 INTERACTION_SYSTEM = "http://hl7.org/fhir/restful-interaction"
 BATCH = 200
+LINGER_SECONDS = 0.05  # gather a batch this long after its first event: one commit for many
 UNAUTHENTICATED = "unauthenticated"  # the agent of a request served without authentication
 
 
@@ -65,9 +67,10 @@ class AuditSink:
     """A queue drained by a daemon thread that stores AuditEvents as the server itself."""
 
     def __init__(self, store_events: Callable[[list[dict[str, Any]]], object],
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], linger: float = LINGER_SECONDS) -> None:
         self.store_events = store_events
         self.clock = clock
+        self.linger = linger
         self.pending: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=100_000)
         self._thread = threading.Thread(target=self._run, name="audit", daemon=True)
         self._thread.start()
@@ -82,9 +85,10 @@ class AuditSink:
     def _run(self) -> None:
         while True:
             batch = [self.pending.get()]
+            deadline = time.monotonic() + self.linger
             while len(batch) < BATCH:
                 try:
-                    batch.append(self.pending.get_nowait())
+                    batch.append(self.pending.get(timeout=max(0.0, deadline - time.monotonic())))
                 except queue.Empty:
                     break
             try:

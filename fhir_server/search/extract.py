@@ -14,13 +14,15 @@ Date parameters also get range indexes on p.<code>.lo and p.<code>.hi.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from fhir_server.search.normalize import (
+    CACHE_SIZE,
     PARAM_SEP,
     REF_IDENTIFIER,
     STRING_KEY_LENGTH,
-    token_keys,
+    token_key_tuple,
 )
 from fhir_server.search.paths import Node, compile_relative, evaluate_on, evaluate_terms
 from fhir_server.search.registry import SearchParam, indexed_params, lookup
@@ -30,6 +32,42 @@ COMPOSITE_SEP = "\x1a"
 MAX_VALUES = 5000  # values kept per parameter and resource
 
 
+class Planned(NamedTuple):
+    """An indexed parameter of a type, with what its extraction needs worked out once."""
+
+    param: SearchParam
+    code: str
+    kind: str
+    prefix: str  # the parameter's prefix in idx.k
+    elements: frozenset[str] | None  # top-level elements its terms read (None: any resource)
+
+
+@lru_cache(maxsize=1024)
+def plan(type_name: str) -> tuple[Planned, ...]:
+    """The indexed parameters of a type, ready for extraction."""
+    return tuple(Planned(param, param.code, param.kind, param.code + PARAM_SEP,
+                         None if any(t.element is None for t in param.terms)
+                         else frozenset(t.element for t in param.terms if t.element))
+                 for param in indexed_params(type_name))
+
+
+def element_names(key: str) -> tuple[str, ...]:
+    """The element names a JSON key stands for: itself and, for valueQuantity, `value`."""
+    return (key, *(key[:end] for end in range(1, len(key)) if key[end].isupper()))
+
+
+def present_elements(resource: Mapping[str, Any]) -> frozenset[str]:
+    """The element names present in a resource (what `paths.has_element` answers True for)."""
+    return _present(tuple(resource))
+
+
+@lru_cache(maxsize=1024)
+def _present(keys: tuple[str, ...]) -> frozenset[str]:
+    """present_elements, memoised by the resource's keys (resources of a type share them)."""
+    return frozenset(name for key in keys for name in element_names(key))
+
+
+@lru_cache(maxsize=CACHE_SIZE)
 def reference_key(reference: str, base_url: str) -> str | None:
     """A literal reference as stored and searched: 'Type/id' for ours, the URL for others."""
     if not reference or reference.startswith("#"):
@@ -44,24 +82,28 @@ def reference_key(reference: str, base_url: str) -> str | None:
 
 def reference_values(nodes: list[Node], base_url: str) -> Values:
     """References: Type/id (or absolute URL, canonical url and url|version) and identifiers."""
-    out = Values()
+    found: dict[str, None] = {}  # ordered sets: the first occurrence keeps its place
+    identifiers: dict[str, None] = {}
     for _type_name, data in nodes:
-        keys: list[str] = []
         if isinstance(data, str):  # canonical or uri
-            keys = [data, data.split("|", 1)[0]] if "|" in data else [data]
-        elif isinstance(data, Mapping):
-            found = reference_key(data["reference"], base_url) if isinstance(
-                data.get("reference"), str) else None
-            keys = [found] if found else []
+            found[data] = None
+            if "|" in data:
+                found[data.split("|", 1)[0]] = None
+        elif isinstance(data, (dict, Mapping)):  # (dict first: no ABC check)
+            reference = data.get("reference")
+            key = reference_key(reference, base_url) if isinstance(reference, str) else None
+            if key:
+                found[key] = None
             identifier = data.get("identifier")
-            if isinstance(identifier, Mapping) and isinstance(identifier.get("value"), str):
-                for key in token_keys(identifier.get("system"), identifier["value"]):
-                    if key not in out.identifiers:
-                        out.identifiers.append(key)
-        out.values.extend(k for k in keys if k not in out.values)
-    out.keys = list(out.values)
-    if out.values:
-        out.sort = (min(out.values), max(out.values))
+            if not isinstance(identifier, (dict, Mapping)):
+                continue
+            value = identifier.get("value")
+            if isinstance(value, str):
+                for key in token_key_tuple(identifier.get("system"), value):
+                    identifiers[key] = None
+    out = Values(list(found), list(found), identifiers=list(identifiers))
+    if found:
+        out.sort = (min(found), max(found))
     return out
 
 
@@ -100,12 +142,15 @@ class SearchIndexer:
                 if entry and entry not in out.values:
                     out.values.append(entry)
         if all(c.kind in ("token", "reference", "uri") for c in param.components):
+            keys: dict[str, None] = {}
             for entry in out.values:
                 combos = [""]
                 for position in range(len(param.components)):
                     combos = [f"{prefix}{COMPOSITE_SEP if prefix else ''}{value}"
                               for prefix in combos for value in entry[f"c{position}"]]
-                out.keys.extend(c for c in combos if c not in out.keys)
+                for combo in combos:
+                    keys[combo] = None
+            out.keys = list(keys)
         return out
 
     def __call__(self, resource: dict[str, Any]) -> dict[str, Any]:
@@ -113,30 +158,42 @@ class SearchIndexer:
         type_name = resource.get("resourceType")
         if not isinstance(type_name, str):
             return {}
-        keys: list[str] = []
-        parts: dict[str, dict[str, Any]] = {"p": {}, "s": {}, "t": {}, "x": {}, "i": {}}
-        for param in indexed_params(type_name):
-            found = self.values(param, resource)
+        keys: dict[str, None] = {}  # ordered set: the first occurrence keeps its place
+        p: dict[str, Any] = {}
+        s: dict[str, Any] = {}
+        t: dict[str, Any] = {}
+        x: dict[str, Any] = {}
+        i: dict[str, Any] = {}
+        present = present_elements(resource)
+        for param, code, kind, prefix, elements in plan(type_name):
+            if elements is not None and present.isdisjoint(elements):
+                continue  # no term's element is there: evaluate_terms would find nothing
+            nodes = evaluate_terms(param.terms, resource)
+            if not nodes:
+                continue
+            found = reference_values(nodes, self.base_url) if kind == "reference" else \
+                self.node_values(kind, nodes, param)
             if not found.values and not found.identifiers and not found.texts:
                 continue
             if len(found.values) > MAX_VALUES:  # giant terminology resources: stay under 16 MB
                 found.values, found.keys = found.values[:MAX_VALUES], found.keys[:MAX_VALUES]
-            code = param.code
             if found.values:
-                parts["p"][code] = found.values
-            prefix = code + PARAM_SEP
-            keys.extend(prefix + key[:STRING_KEY_LENGTH] for key in found.keys)
-            keys.extend(prefix + REF_IDENTIFIER + key for key in found.identifiers)
-            if found.sort is not None:
-                parts["s"][code] = {"a": found.sort[0], "d": found.sort[1]}
-            if found.texts:
-                parts["t"][code] = [{"v": text} for text in found.texts]
-            if found.exact:
-                parts["x"][code] = found.exact
+                p[code] = found.values
+            for key in found.keys:
+                keys[prefix + key[:STRING_KEY_LENGTH]] = None
             if found.identifiers:
-                parts["i"][code] = found.identifiers
-        document: dict[str, Any] = {"k": list(dict.fromkeys(keys))} if keys else {}
-        document.update((name, part) for name, part in parts.items() if part)
+                for key in found.identifiers:
+                    keys[prefix + REF_IDENTIFIER + key] = None
+                i[code] = found.identifiers
+            if found.sort is not None:
+                s[code] = {"a": found.sort[0], "d": found.sort[1]}
+            if found.texts:
+                t[code] = [{"v": text} for text in found.texts]
+            if found.exact:
+                x[code] = found.exact
+        document: dict[str, Any] = {"k": list(keys)} if keys else {}
+        document.update((name, part) for name, part in (
+            ("p", p), ("s", s), ("t", t), ("x", x), ("i", i)) if part)
         return document
 
     def param_values(self, type_name: str, code: str, resource: Mapping[str, Any]) -> Values:

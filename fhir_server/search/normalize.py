@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
 
 from fhir_server.fhirdates import date_range
 
@@ -20,9 +22,12 @@ PARAM_SEP = "\x1c"  # param code PARAM_SEP key, in the shared key array idx.k
 REF_IDENTIFIER = "\x1b"  # reference :identifier keys in idx.k: PARAM_SEP REF_IDENTIFIER key
 STRING_KEY_LENGTH = 100  # string values in idx.k are cut here (prefix hints only)
 TOP = "\U0010ffff"  # sorts after every normalised character
+CACHE_SIZE = 8192  # entries kept by each memoised function of strings (values repeat a lot)
+CACHED_LENGTH = 256  # longer strings are normalised afresh (they rarely repeat)
 
 MIN_DATE = datetime(1, 1, 1, tzinfo=UTC)
 MAX_DATE = datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC)
+ONE_MS = timedelta(milliseconds=1)
 
 _FOLD = str.maketrans({"đ": "d", "Đ": "d", "ł": "l", "Ł": "l", "ø": "o", "Ø": "o",
                        "ß": "ss", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ı": "i"})
@@ -30,9 +35,19 @@ _FOLD = str.maketrans({"đ": "d", "Đ": "d", "ł": "l", "Ł": "l", "ø": "o", "�
 
 def norm_string(value: str) -> str:
     """Lower-case, strip accents (NFKD minus combining marks, đ->d) and collapse whitespace."""
+    return _norm_cached(value) if len(value) <= CACHED_LENGTH else _norm(value)
+
+
+def _norm(value: str) -> str:
+    """norm_string, uncached."""
+    if value.isascii():  # nothing to fold, decompose or strip
+        return " ".join(value.lower().split())
     decomposed = unicodedata.normalize("NFKD", value.translate(_FOLD))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(stripped.lower().split())
+
+
+_norm_cached = lru_cache(maxsize=CACHE_SIZE)(_norm)
 
 
 def token_keys(system: str | None, code: str) -> list[str]:
@@ -40,6 +55,18 @@ def token_keys(system: str | None, code: str) -> list[str]:
     if system:
         return [code, f"{system}{SEP}{code}", f"{system}{SEP}{ANY_CODE}"]
     return [code, f"{SEP}{code}"]
+
+
+def token_key_tuple(system: Any, code: str) -> tuple[str, ...]:
+    """The distinct token_keys, memoised for string systems (the usual case)."""
+    if system is None or type(system) is str:
+        return _distinct_token_keys(system, code)
+    return _distinct_token_keys.__wrapped__(system, code)
+
+
+@lru_cache(maxsize=CACHE_SIZE)
+def _distinct_token_keys(system: Any, code: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(token_keys(system, code)))
 
 
 def token_query_key(value: str) -> str:
@@ -67,16 +94,17 @@ def ms(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     moment = moment.astimezone(UTC)
-    return moment.replace(microsecond=(moment.microsecond // 1000) * 1000)
+    micro = moment.microsecond
+    return moment if micro % 1000 == 0 else moment.replace(microsecond=micro - micro % 1000)
 
 
 def ceil_ms(moment: datetime) -> datetime:
     """A UTC datetime rounded up to the millisecond (for exclusive upper bounds)."""
     truncated = ms(moment)
-    return truncated if truncated == moment.astimezone(UTC) else truncated + timedelta(
-        milliseconds=1)
+    return truncated if truncated == moment.astimezone(UTC) else truncated + ONE_MS
 
 
+@lru_cache(maxsize=CACHE_SIZE)
 def fhir_range(value: str) -> tuple[datetime, datetime] | None:
     """The [low, high) range of a FHIR date/dateTime/instant, or None when it does not parse."""
     try:
@@ -87,25 +115,45 @@ def fhir_range(value: str) -> tuple[datetime, datetime] | None:
 
 
 BUCKETS = (("year", 4), ("month", 7), ("day", 10), ("minute", 16), ("second", 19))
+SECOND = 19  # the longest bucket
 
 
 def bucket(moment: datetime, length: int) -> str:
     """The UTC calendar bucket (year ... second) a moment falls in, as a string prefix."""
-    text = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return text[:length]
+    moment = moment.astimezone(UTC)
+    if moment.year < 1000:  # strftime's %Y is not zero-padded there (isoformat's is)
+        return moment.strftime("%Y-%m-%dT%H:%M:%S")[:length]
+    return moment.isoformat()[:length]
 
 
 def bucket_keys(low: datetime, high: datetime) -> list[str]:
     """Every calendar bucket that wholly contains [low, high) (for exact `eq` date keys)."""
     if low <= MIN_DATE or high >= MAX_DATE or high <= low:
         return []
-    last = high - timedelta(milliseconds=1)
-    keys = []
-    for _name, length in BUCKETS:
-        first = bucket(low, length)
-        if first == bucket(last, length):
-            keys.append("D" + first)
-    return keys
+    first, last = low.astimezone(UTC), (high - ONE_MS).astimezone(UTC)
+    if first.year < 1000:  # bucket() is not zero-padded there: compare its strings
+        text, other = bucket(first, SECOND), bucket(last, SECOND)
+        shared = len(BUCKETS)
+        for count, (_name, length) in enumerate(BUCKETS):
+            if text[:length] != other[:length]:
+                shared = count
+                break
+    else:
+        text, shared = first.isoformat(), _shared_buckets(first, last)
+    return ["D" + text[:length] for _name, length in BUCKETS[:shared]]
+
+
+def _shared_buckets(first: datetime, last: datetime) -> int:
+    """How many of the buckets (year, month, day, minute, second) two UTC moments share."""
+    if first.year != last.year:
+        return 0
+    if first.month != last.month:
+        return 1
+    if first.day != last.day:
+        return 2
+    if first.hour != last.hour or first.minute != last.minute:
+        return 3
+    return 4 if first.second != last.second else 5
 
 
 def search_bucket(value: str) -> str | None:
@@ -118,7 +166,7 @@ def search_bucket(value: str) -> str | None:
     width = high - low
     for _name, length in BUCKETS:
         start = bucket(low, length)
-        if bucket(high - timedelta(milliseconds=1), length) != start:
+        if bucket(high - ONE_MS, length) != start:
             continue
         if _bucket_width(start, length) == width:
             return "D" + start

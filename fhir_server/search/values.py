@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from functools import lru_cache
+from typing import Any, TypeGuard
 
 from fhir_server.search.normalize import (
+    CACHE_SIZE,
     MAX_DATE,
     MIN_DATE,
     SEP,
@@ -15,7 +17,7 @@ from fhir_server.search.normalize import (
     fhir_range,
     norm_string,
     of_type_key,
-    token_keys,
+    token_key_tuple,
 )
 from fhir_server.search.paths import Node
 
@@ -41,7 +43,7 @@ def _strings(node: Node) -> list[str]:
     type_name, data = node
     if isinstance(data, str):
         return [data]
-    if not isinstance(data, Mapping):
+    if not _is_mapping(data):
         return []
     parts = NAME_PARTS if type_name == "HumanName" or "family" in data or "given" in data \
         else ADDRESS_PARTS if type_name == "Address" or "city" in data or "line" in data \
@@ -60,86 +62,110 @@ def _strings(node: Node) -> list[str]:
 
 def string_values(nodes: list[Node], _systems: Mapping[str, str]) -> Values:
     """Strings: normalised (case, accents) for prefix search, and as written for :exact."""
-    out = Values()
+    found: dict[str, None] = {}  # ordered sets: the first occurrence keeps its place
+    exact: dict[str, None] = {}
     for node in nodes:
         for text in _strings(node):
             normalised = norm_string(text)
-            if normalised and {"v": normalised} not in out.values:
-                out.values.append({"v": normalised})
-                out.keys.append(normalised)
-            if text not in out.exact:
-                out.exact.append(text)
-    if out.values:
-        plain = [item["v"] for item in out.values]
-        out.sort = (min(plain), max(plain))
+            if normalised:
+                found[normalised] = None
+            exact[text] = None
+    out = Values([{"v": value} for value in found], list(found), exact=list(exact))
+    if found:
+        out.sort = (min(found), max(found))
     return out
 
 
-def _coding(out: Values, coding: Any, systems: Mapping[str, str]) -> None:
-    if not isinstance(coding, Mapping):
-        return
-    code = coding.get("code")
-    if isinstance(code, str) and code:
-        _add(out, token_keys(coding.get("system"), code))
-    display = coding.get("display")
-    if isinstance(display, str):
-        _text(out, display)
+def _is_mapping(data: Any) -> TypeGuard[Mapping[str, Any]]:
+    """isinstance(data, Mapping), quick for the dicts of parsed JSON (no ABC check)."""
+    return isinstance(data, (dict, Mapping))
 
 
-def _add(out: Values, keys: list[str]) -> None:
-    for key in keys:
-        if key not in out.values:
-            out.values.append(key)
+class _Tokens:
+    """The keys, display texts and codes of one token parameter, in order and without repeats."""
 
+    __slots__ = ("keys", "texts", "codes")
 
-def _text(out: Values, text: str) -> None:
-    normalised = norm_string(text)
-    if normalised and normalised not in out.texts:
-        out.texts.append(normalised)
+    def __init__(self) -> None:
+        self.keys: dict[str, None] = {}
+        self.texts: dict[str, None] = {}
+        self.codes: list[str] = []  # for the sort keys
+
+    def add(self, keys: tuple[str, ...]) -> None:
+        """Add keys (one already there keeps its place)."""
+        for key in keys:
+            self.keys[key] = None
+
+    def text(self, text: str) -> None:
+        """Add a display text, normalised (empty ones are dropped)."""
+        normalised = norm_string(text)
+        if normalised:
+            self.texts[normalised] = None
+
+    def coding(self, coding: Any) -> None:
+        """Add a Coding: its keys, its display text and its code."""
+        if not _is_mapping(coding):
+            return
+        code = coding.get("code")
+        if isinstance(code, str):
+            if code:
+                self.add(token_key_tuple(coding.get("system"), code))
+            self.codes.append(code)
+        display = coding.get("display")
+        if isinstance(display, str):
+            self.text(display)
+
+    def identifier(self, type_name: str | None, data: Mapping[str, Any], value: str) -> None:
+        """Add an Identifier (or ContactPoint): its keys, :of-type keys and type text."""
+        self.codes.append(value)
+        if type_name == "ContactPoint":
+            self.add(token_key_tuple(None, value))
+            return
+        self.add(token_key_tuple(data.get("system"), value))
+        kind = data.get("type")
+        if not _is_mapping(kind):
+            return
+        for coding in kind.get("coding") or []:
+            if _is_mapping(coding) and coding.get("code"):
+                self.keys[of_type_key(coding.get("system", ""), coding["code"], value)] = None
+        if isinstance(kind.get("text"), str):
+            self.text(kind["text"])
+
+    def values(self) -> Values:
+        """What was collected."""
+        found = list(self.keys)
+        out = Values(found, list(found), list(self.texts))
+        if self.codes:
+            out.sort = (min(self.codes), max(self.codes))
+        return out
 
 
 def token_values(nodes: list[Node], systems: Mapping[str, str]) -> Values:
     """Tokens: code, system|code and system| keys; texts for :text; types for :of-type."""
-    out = Values()
-    codes: list[str] = []
+    if len(nodes) == 1 and type(nodes[0][1]) is str:  # a lone code (status, gender...)
+        code = nodes[0][1]
+        keys = list(token_key_tuple(systems.get(code), code))
+        return Values(keys, list(keys), sort=(code, code))
+    out = _Tokens()
     for type_name, data in nodes:
         if isinstance(data, bool):
-            _add(out, token_keys(None, "true" if data else "false"))
-            codes.append(str(data).lower())
-        elif isinstance(data, str | int) and not isinstance(data, bool):
+            out.add(token_key_tuple(None, "true" if data else "false"))
+            out.codes.append(str(data).lower())
+        elif isinstance(data, str | int):
             text = str(data)
-            _add(out, token_keys(systems.get(text), text))
-            codes.append(text)
-        elif isinstance(data, Mapping):
+            out.add(token_key_tuple(systems.get(text), text))
+            out.codes.append(text)
+        elif _is_mapping(data):
             if "coding" in data or type_name == "CodeableConcept":
                 for coding in data.get("coding") or []:
-                    _coding(out, coding, systems)
-                    if isinstance(coding, Mapping) and isinstance(coding.get("code"), str):
-                        codes.append(coding["code"])
+                    out.coding(coding)
                 if isinstance(data.get("text"), str):
-                    _text(out, data["text"])
+                    out.text(data["text"])
             elif "code" in data:
-                _coding(out, data, systems)
-                if isinstance(data.get("code"), str):
-                    codes.append(data["code"])
+                out.coding(data)
             elif isinstance(data.get("value"), str):
-                value = data["value"]
-                codes.append(value)
-                if type_name == "ContactPoint":
-                    _add(out, token_keys(None, value))
-                    continue
-                _add(out, token_keys(data.get("system"), value))
-                kind: Mapping[str, Any] = data["type"] if isinstance(data.get("type"), Mapping) \
-                    else {}
-                for coding in kind.get("coding") or []:
-                    if isinstance(coding, Mapping) and coding.get("code"):
-                        _add(out, [of_type_key(coding.get("system", ""), coding["code"], value)])
-                if isinstance(kind.get("text"), str):
-                    _text(out, kind["text"])
-    out.keys = list(out.values)
-    if codes:
-        out.sort = (min(codes), max(codes))
-    return out
+                out.identifier(type_name, data, data["value"])
+    return out.values()
 
 
 def _period(data: Mapping[str, Any]) -> tuple[datetime, datetime] | None:
@@ -161,33 +187,49 @@ def _timing(data: Mapping[str, Any]) -> tuple[datetime, datetime] | None:
     return min(r[0] for r in ranges), max(r[1] for r in ranges)
 
 
+@lru_cache(maxsize=CACHE_SIZE)
+def _date_text(value: str) -> tuple[tuple[datetime, datetime] | None, tuple[str, ...]]:
+    """The range of a date string and its bucket keys (memoised: dates repeat a lot)."""
+    found = fhir_range.__wrapped__(value)  # (not kept twice: this cache has it)
+    return found, tuple(bucket_keys(*found)) if found else ()
+
+
 def date_values(nodes: list[Node], _systems: Mapping[str, str]) -> Values:
     """Dates, periods and timings as UTC [lo, hi) ranges, with calendar-bucket keys for `eq`."""
-    out = Values()
+    if len(nodes) == 1 and type(nodes[0][1]) is str:  # a lone date (the usual case)
+        single, buckets = _date_text(nodes[0][1])
+        if single is None:
+            return Values()
+        return Values([{"lo": single[0], "hi": single[1]}], list(buckets), sort=single)
+    ranges: dict[tuple[datetime, datetime], None] = {}
+    keys: dict[str, None] = {}
     for _type_name, data in nodes:
-        found = fhir_range(data) if isinstance(data, str) else (
-            _timing(data) if isinstance(data, Mapping) and ("event" in data or "repeat" in data)
-            else _period(data) if isinstance(data, Mapping) else None)
-        if found is None:
-            continue
-        entry = {"lo": found[0], "hi": found[1]}
-        if entry not in out.values:
-            out.values.append(entry)
-            out.keys.extend(k for k in bucket_keys(*found) if k not in out.keys)
-    if out.values:
-        out.sort = (min(e["lo"] for e in out.values), max(e["hi"] for e in out.values))
+        if isinstance(data, str):
+            found, buckets = _date_text(data)
+            if found is None or found in ranges:
+                continue
+        else:
+            found = _timing(data) if isinstance(data, Mapping) and (
+                "event" in data or "repeat" in data) else _period(data) if isinstance(
+                data, Mapping) else None
+            if found is None or found in ranges:
+                continue
+            buckets = tuple(bucket_keys(*found))
+        ranges[found] = None
+        for key in buckets:
+            keys[key] = None
+    out = Values([{"lo": low, "hi": high} for low, high in ranges], list(keys))
+    if ranges:
+        out.sort = (min(low for low, _high in ranges), max(high for _low, high in ranges))
     return out
 
 
 def uri_values(nodes: list[Node], _systems: Mapping[str, str]) -> Values:
     """URIs (and canonicals) exactly as written."""
-    out = Values()
-    for _type_name, data in nodes:
-        if isinstance(data, str) and data not in out.values:
-            out.values.append(data)
-    out.keys = list(out.values)
-    if out.values:
-        out.sort = (min(out.values), max(out.values))
+    found = list(dict.fromkeys(data for _type_name, data in nodes if isinstance(data, str)))
+    out = Values(found, list(found))
+    if found:
+        out.sort = (min(found), max(found))
     return out
 
 
