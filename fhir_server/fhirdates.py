@@ -18,9 +18,22 @@ _MINUTE, _SECOND, _DAY = timedelta(minutes=1), timedelta(seconds=1), timedelta(d
 _FRACTION_STEPS = tuple(timedelta(microseconds=10 ** max(0, 6 - digits)) for digits in range(10))
 
 
+START, END = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
+
+
 def _add_months(moment: datetime, months: int) -> datetime:
     total = moment.month - 1 + months
+    if moment.year + total // 12 > END.year:
+        return END
     return moment.replace(year=moment.year + total // 12, month=total % 12 + 1)
+
+
+def _plus(moment: datetime, step: timedelta) -> datetime:
+    """moment + step, held inside the calendar (year 1 to 9999)."""
+    try:
+        return moment + step
+    except OverflowError:
+        return END if step > timedelta(0) else START
 
 
 @lru_cache(maxsize=256)
@@ -43,19 +56,17 @@ def date_range(value: str, expression: str = "date") -> tuple[datetime, datetime
             low = datetime(int(year), int(month), int(day), int(hour), int(minute),
                            int(second or 0), micro, tzinfo=UTC)
             if tz is not None and tz != "Z":
-                low -= _offset(tz)
+                low = _plus(low, -_offset(tz))
             step = _MINUTE if second is None else _SECOND if fraction is None else \
                 _FRACTION_STEPS[len(fraction)]
-            return low, low + step
+            return low, _plus(low, step)
         low = datetime(int(year), int(month or 1), int(day or 1), tzinfo=UTC)
     except ValueError as exc:
         raise InvalidRequest.at(f"Invalid date/time value '{value[:64]}': {exc}", expression,
                                 "value") from None
     if day is not None:
-        return low, low + _DAY
-    if month is not None:
-        return low, _add_months(low, 1)
-    return low, low.replace(year=low.year + 1)
+        return low, _plus(low, _DAY)
+    return low, _add_months(low, 1 if month is not None else 12)
 
 
 def parse_instant(value: str, expression: str = "_since") -> datetime:

@@ -111,7 +111,10 @@ def fhir_range(value: str) -> tuple[datetime, datetime] | None:
         low, high = date_range(value)
     except Exception:  # noqa: BLE001 - stored data that does not parse is simply not indexed
         return None
-    return ms(low), ceil_ms(high)
+    try:
+        return ms(low), ceil_ms(high)
+    except OverflowError:  # the last microseconds of year 9999: open above
+        return ms(low), MAX_DATE
 
 
 BUCKETS = (("year", 4), ("month", 7), ("day", 10), ("minute", 16), ("second", 19))

@@ -190,3 +190,16 @@ def test_conditional_operations_reject_unknown_parameters(api: FlaskClient) -> N
     assert response.status_code == 400
     response = post(api, resource, **{"If-None-Exist": f"identifier={uuid.uuid4().hex}"})
     assert response.status_code == 201
+
+
+def test_the_last_instants_of_year_9999_are_stored_and_searchable(api: FlaskClient) -> None:
+    """search.html#date: a range ending at the very end of the calendar stays open above (no
+    overflow when the upper bound is rounded up to the millisecond)."""
+    last = "9999-12-31T23:59:59.999998Z"
+    created = post(api, {"resourceType": "Immunization", "status": "completed",
+                         "vaccineCode": {"text": "edge"}, "patient": {"reference": "Patient/x"},
+                         "occurrenceDateTime": last})
+    assert created.status_code == 201, created.get_json()
+    found = api.get(f"/Immunization?date=ge9999-12-31&_id={created_id(created)}").get_json()
+    assert found["total"] == 1
+    assert api.get(f"/Immunization?date=lt{last}&_count=1").status_code == 200
