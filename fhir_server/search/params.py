@@ -125,6 +125,8 @@ def parse_clause(type_name: str, name: str, raw: str, depth: int = 0) -> Clause:
     if colon:
         _check_modifier(param, modifier, name)
     clause = Clause(name, param, modifier if colon else None, _values(name, raw))
+    if not clause.values:
+        raise InvalidRequest.at(f"{name} has no value", name, "value")
     if clause.modifier == "missing" and any(v not in ("true", "false") for v in clause.values):
         raise InvalidRequest.at(f"{name} takes true or false", name, "value")
     return clause

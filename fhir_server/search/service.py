@@ -81,8 +81,8 @@ class SearchService:
                 add_result_param(parsed.results, name, value, type_names,
                                  self.settings.max_page_size)
                 continue
-            if value == "":
-                continue  # empty parameters are ignored (search.html#errors)
+            if not value.strip(","):
+                continue  # empty parameters (no value between the commas either) are ignored
             try:
                 if name in UNSUPPORTED_RESULT:
                     raise Unsupported(name, f"Parameter '{name}' is not supported")

@@ -203,3 +203,14 @@ def test_the_last_instants_of_year_9999_are_stored_and_searchable(api: FlaskClie
     found = api.get(f"/Immunization?date=ge9999-12-31&_id={created_id(created)}").get_json()
     assert found["total"] == 1
     assert api.get(f"/Immunization?date=lt{last}&_count=1").status_code == 200
+
+
+@pytest.mark.parametrize("query", ["name=%2C", "_lastUpdated=%2C%2C%2C", "_profile:below=%2C",
+                                   "address-city=%2C", "name=%2C&gender=male"])
+def test_values_made_only_of_commas_are_empty_parameters(api: FlaskClient, query: str) -> None:
+    """search.html#errors: an empty parameter is ignored; commas alone separate no value."""
+    answer = api.get(f"/Patient?{query}")
+    assert answer.status_code == 200, answer.get_json()
+    self_link = next(link["url"] for link in answer.get_json()["link"]
+                     if link["relation"] == "self")
+    assert "%2C" not in self_link and ",=" not in self_link
