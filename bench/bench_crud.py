@@ -15,7 +15,6 @@ import os
 import shutil
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from pymongo.cursor import Cursor
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.http_load import LoadResult, run_load, run_threads  # noqa: E402
-from bench.servers import start_server, stop_server  # noqa: E402
+from bench.servers import settle, start_server, stop_server  # noqa: E402
 from fhir_server.embedded import EmbeddedStore  # noqa: E402
 
 LABELS = ("FHIR create (POST /Patient)", "FHIR read (GET /Patient/id)",
@@ -44,22 +43,6 @@ def patient(number: int) -> dict[str, object]:
             "telecom": [{"system": "phone", "value": f"+849123{number:05d}", "use": "mobile"}],
             "gender": "male", "birthDate": "1985-03-12",
             "address": [{"line": ["12 Phố Huế"], "city": "Hà Nội", "country": "VN"}]}
-
-
-def settle(pid: int, limit: float = 60.0) -> None:
-    """Wait until a process is idle (under 5 % of a core for half a second), at most `limit` s."""
-    ticks = os.sysconf("SC_CLK_TCK")
-
-    def cpu_seconds() -> float:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / ticks
-
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        before = cpu_seconds()
-        time.sleep(0.5)
-        if cpu_seconds() - before < 0.025:
-            return
 
 
 def _line(label: str, result: LoadResult) -> str:

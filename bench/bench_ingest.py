@@ -114,7 +114,8 @@ def _services(uri: str, database: str, tmp: Path) -> Any:
 
     settings = Settings.from_env({}, mongodb_uri=uri, database=database, auth_required=False,
                                  auth_key_dir=str(tmp / "keys"),
-                                 sms_gateway=f"file:{tmp}/sms.jsonl")
+                                 sms_gateway=f"file:{tmp}/sms.jsonl",
+                                 sms_retry_seconds=0)
     return create_app(settings).extensions["fhir"]
 
 

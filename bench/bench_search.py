@@ -76,7 +76,8 @@ def stored(resource: dict[str, Any], indexer: SearchIndexer, moment: datetime) -
 def build_batch(first: int, last: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Patient and Immunization documents for patients first..last-1 (run in a worker)."""
     indexer = SearchIndexer(BASE)
-    patients, immunizations = [], []
+    patients: list[dict[str, Any]] = []
+    immunizations: list[dict[str, Any]] = []
     for number in range(first, last):
         moment = EPOCH + timedelta(seconds=number)
         patients.append(stored(patient(number), indexer, moment))
@@ -189,7 +190,8 @@ def main() -> int:
             settings = Settings.from_env(
                 {}, mongodb_uri=server.uri, database="bench", base_url=BASE,
                 auth_required=False, audit="off", auth_key_dir=str(tmp / "auth-keys"),
-                shc_key_dir=str(tmp / "shc-keys"), sms_gateway=f"file:{tmp}/sms.jsonl")
+                shc_key_dir=str(tmp / "shc-keys"), sms_gateway=f"file:{tmp}/sms.jsonl",
+                sms_retry_seconds=0)
             app = create_app(settings)  # creates the search indexes before the bulk load
             loaded = 0
             for size in sorted(args.sizes):

@@ -44,3 +44,19 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=60)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
+
+
+def settle(pid: int, limit: float = 60.0) -> None:
+    """Wait until a process is idle (under 5 % of a core for half a second), at most `limit` s."""
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def cpu_seconds() -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / ticks
+
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        before = cpu_seconds()
+        time.sleep(0.5)
+        if cpu_seconds() - before < 0.025:
+            return

@@ -7,6 +7,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,8 @@ from fhir_server.auth.principal import CITIZEN, STAFF, Principal
 from fhir_server.auth.scopes import ScopeSet
 from fhir_server.auth.tokens import TokenSigner, rejected
 from fhir_server.errors import Unauthorized
+
+PRINCIPAL_CACHE = 4096  # principals kept per worker (a token's claims never change)
 
 REFRESH = "_refresh_tokens"
 REVOKED = "_revoked_sessions"
@@ -41,6 +44,7 @@ class Sessions:
         self.clock = clock
         self.base_url = base_url
         self._revoked_cache: tuple[float, frozenset[str]] = (0.0, frozenset())
+        self._principals: dict[str, Principal] = {}  # per token, built once (claims are fixed)
         self._lock = threading.Lock()
         self.refresh.create_index("expires", expireAfterSeconds=0)
         self.revoked.create_index("until", expireAfterSeconds=0)
@@ -112,12 +116,17 @@ class Sessions:
         claims = self.signer.verify(token)
         if claims.get("sid") and claims["sid"] in self._revoked_sids():
             raise rejected("session revoked")
-        kind = claims.get("kind")
-        if kind not in ("citizen", "staff", "system"):
-            raise Unauthorized("Invalid access token: unknown kind")
-        return Principal(kind=str(kind), subject=str(claims.get("sub")),
-                         scopes=ScopeSet.parse(str(claims.get("scope", ""))),
-                         patient_ids=frozenset(claims.get("fam", [])),
-                         roles=frozenset(claims.get("roles", [])),
-                         patient=claims.get("patient"), session=claims.get("sid"),
-                         address=address)
+        built = self._principals.get(token)
+        if built is None:
+            kind = claims.get("kind")
+            if kind not in ("citizen", "staff", "system"):
+                raise Unauthorized("Invalid access token: unknown kind")
+            built = Principal(kind=str(kind), subject=str(claims.get("sub")),
+                              scopes=ScopeSet.parse(str(claims.get("scope", ""))),
+                              patient_ids=frozenset(claims.get("fam", [])),
+                              roles=frozenset(claims.get("roles", [])),
+                              patient=claims.get("patient"), session=claims.get("sid"))
+            if len(self._principals) >= PRINCIPAL_CACHE:
+                self._principals.clear()
+            self._principals[token] = built
+        return replace(built, address=address) if address else built
