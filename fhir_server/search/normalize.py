@@ -99,9 +99,12 @@ def ms(moment: datetime) -> datetime:
 
 
 def ceil_ms(moment: datetime) -> datetime:
-    """A UTC datetime rounded up to the millisecond (for exclusive upper bounds)."""
+    """A UTC datetime rounded up to the millisecond (for exclusive upper bounds); the last
+    millisecond of year 9999 stays MAX_DATE (the range is open above)."""
     truncated = ms(moment)
-    return truncated if truncated == moment.astimezone(UTC) else truncated + ONE_MS
+    if truncated == moment.astimezone(UTC) or truncated >= MAX_DATE:
+        return truncated
+    return truncated + ONE_MS
 
 
 @lru_cache(maxsize=CACHE_SIZE)
@@ -111,10 +114,7 @@ def fhir_range(value: str) -> tuple[datetime, datetime] | None:
         low, high = date_range(value)
     except Exception:  # noqa: BLE001 - stored data that does not parse is simply not indexed
         return None
-    try:
-        return ms(low), ceil_ms(high)
-    except OverflowError:  # the last microseconds of year 9999: open above
-        return ms(low), MAX_DATE
+    return ms(low), ceil_ms(high)
 
 
 BUCKETS = (("year", 4), ("month", 7), ("day", 10), ("minute", 16), ("second", 19))

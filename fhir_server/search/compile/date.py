@@ -21,7 +21,7 @@ from fhir_server.search.compile.base import (
     prefix_of,
     values_field,
 )
-from fhir_server.search.normalize import MAX_DATE, ceil_ms, ms, search_bucket, shared_key
+from fhir_server.search.normalize import ceil_ms, ms, search_bucket, shared_key
 from fhir_server.search.params import Clause
 
 PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
@@ -33,10 +33,7 @@ ONE_MS = timedelta(milliseconds=1)
 def search_range(value: str, name: str) -> tuple[datetime, datetime]:
     """The UTC [low, high) range of a search date (400 when malformed)."""
     low, high = date_range(value, name)
-    try:
-        return ms(low), ceil_ms(high)
-    except OverflowError:  # the last microseconds of year 9999: open above
-        return ms(low), MAX_DATE
+    return ms(low), ceil_ms(high)
 
 
 def approx(low: datetime, high: datetime, now: datetime) -> tuple[datetime, datetime]:
