@@ -116,7 +116,7 @@ def _services(uri: str, database: str, tmp: Path) -> Any:
                                  auth_key_dir=str(tmp / "keys"),
                                  sms_gateway=f"file:{tmp}/sms.jsonl",
                                  sms_retry_seconds=0)
-    return create_app(settings).extensions["fhir"]
+    return create_app(settings).extensions["fhir"].internal()
 
 
 def to_ndjson(bundles: list[dict[str, Any]], folder: Path) -> int:

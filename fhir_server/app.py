@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Flask
 
-from fhir_server.auth import guard
 from fhir_server.auth.service import AuthService
 from fhir_server.conformance import install as install_conformance
 from fhir_server.health_cards.service import HealthCardService
@@ -22,9 +23,7 @@ from fhir_server.rest.resources import resources
 from fhir_server.rest.search import search
 from fhir_server.rest.system import system
 from fhir_server.search.extract import SearchIndexer
-from fhir_server.search.guard import install as install_restriction
 from fhir_server.search.indexes import ensure_search_indexes
-from fhir_server.search.service import SearchService
 from fhir_server.settings import Settings
 from fhir_server.storage.connection import connect
 from fhir_server.storage.mongo import MongoResourceStore, instant
@@ -41,16 +40,15 @@ def build_app(settings: Settings | None = None) -> Flask:
     store = MongoResourceStore(db, settings.clock, SearchIndexer(settings.base_url))
     store.ensure_indexes(list(RESOURCE_TYPES))
     ensure_search_indexes(db, RESOURCE_TYPES)
-    services = Services(store=store, search=SearchService(store, settings), settings=settings)
+    services = Services.anonymous(store, settings)  # each request and job binds its caller
     services.components["health_cards"] = HealthCardService(
         db, settings.issuer, settings.shc_key_dir, settings.shc_trusted_file, settings.clock)
     services.components["auth"] = AuthService(
-        db, settings, lambda events: store.create_many("AuditEvent", events))
+        db, settings, partial(services.internal().store.create_many, "AuditEvent"))
     install_conformance(services)  # profile checker on writes; FHIR_LOAD_CONFORMANCE upserts
     app.extensions["fhir"] = services
     init_openapi(app)
     init_authentication(app)
-    install_restriction(guard.search_restriction)
     app.register_blueprint(system)
     app.register_blueprint(auth)
     app.register_blueprint(search)

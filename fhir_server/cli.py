@@ -38,7 +38,7 @@ def database(data_dir: Path) -> Iterator[str]:
 def _services() -> Any:
     from fhir_server import create_app
 
-    return create_app().extensions["fhir"]
+    return create_app().extensions["fhir"].internal()
 
 
 def cmd_seed(args: argparse.Namespace) -> int:

@@ -134,8 +134,9 @@ def install(services: Services) -> None:
     """Start-up wiring: the profile checker on every write, then (if set) load conformance."""
     from fhir_server.validation.profiles import profile_checker
 
-    checker = profile_checker(services.settings, services.store)
+    server = services.internal()  # the server's own work: definitions are read and loaded as it
+    checker = profile_checker(services.settings, server.store)
     services.checkers.append(checker)
     services.components["profiles"] = checker
     if services.settings.load_conformance:
-        load_conformance(services.store, services.settings)
+        load_conformance(server.store, services.settings)

@@ -59,7 +59,7 @@ def test_loaded_resources_are_readable(loaded: Flask) -> None:
 
 
 def test_reload_writes_only_what_changed(loaded: Flask) -> None:
-    services = loaded.extensions["fhir"]
+    services = loaded.extensions["fhir"].internal()
     again = load_conformance(services.store, services.settings)
     expected = len(profile_resources()) + sum(1 for _ in terminology_resources())
     assert again.written == [] and again.unchanged == expected

@@ -9,7 +9,8 @@ Decisions, by the kind of caller (see principal.py):
 - citizen: patient/ scopes, only inside the compartments of their own Patient and their
   linked family members; shared reference data (sites, practitioners, questionnaires,
   terminology) is readable. Resources outside the compartments answer 404, never 403, so ids
-  of other people cannot be discovered.
+  of other people cannot be discovered (that per-resource rule lives in access.py, applied by
+  the Repository to every resource in and out).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fhir_server.auth.compartment import compartment_filter, compartment_params, in_compartment
+from fhir_server.auth.compartment import compartment_params
 from fhir_server.auth.principal import (
     ANONYMOUS,
     CITIZEN,
@@ -27,7 +28,7 @@ from fhir_server.auth.principal import (
     Principal,
     current_principal,
 )
-from fhir_server.errors import Forbidden, NotFound, Unauthorized
+from fhir_server.errors import Forbidden, Unauthorized
 
 SHARED = frozenset({"Organization", "Location", "Practitioner", "PractitionerRole",
                     "Questionnaire", "Schedule", "Slot", "CodeSystem", "ValueSet", "ConceptMap",
@@ -85,62 +86,10 @@ def check_type(action: str, type_name: str, principal: Principal | None = None) 
     return principal
 
 
-def restricted_to_compartment(principal: Principal, type_name: str) -> bool:
-    """True when this caller only sees the compartments of its patients for this type."""
-    return principal.kind == CITIZEN and type_name not in SHARED
 
-
-def check_resource(action: str, type_name: str, resource: Mapping[str, Any] | None,
-                   base_url: str, principal: Principal | None = None) -> None:
-    """Check one existing (or proposed) resource; a hidden one answers 404."""
-    principal = check_type(action, type_name, principal)
-    if resource is None or not restricted_to_compartment(principal, type_name):
-        return
-    if not in_compartment(type_name, resource, principal.patient_ids, base_url):
-        if action == "c":
-            raise Forbidden(f"A {type_name} may only be written for your own or your family "
-                            "members' records")
-        raise NotFound(f"{type_name}/{resource.get('id', '?')} is not known")
-
-
-def search_restriction(type_name: str) -> dict[str, Any] | None:
-    """The filter ANDed into every search of this type for the current caller (or None)."""
-    principal = current_principal()
-    if principal.kind == INTERNAL:
-        return None
-    check_type("s", type_name, principal)
-    if restricted_to_compartment(principal, type_name):
-        return compartment_filter(type_name, principal.patient_ids)
-    return None
-
-
-def may_see(type_name: str, resource: Mapping[str, Any] | None, base_url: str) -> bool:
-    """Whether the caller may see a resource (for filtering lists such as history)."""
-    try:
-        check_resource("r", type_name, resource, base_url)
-    except (Forbidden, NotFound, Unauthorized):
-        return False
-    return True
-
-
-def check_write(action: str, type_name: str, proposed: Mapping[str, Any],
-                current: Mapping[str, Any] | None, base_url: str) -> None:
-    """An update/patch/create: the caller must see the current version (404 otherwise) and the
-    proposed content must stay inside its compartments (403 otherwise)."""
-    principal = check_type(action, type_name)
-    if not restricted_to_compartment(principal, type_name):
-        return
-    if current is not None and not in_compartment(type_name, current, principal.patient_ids,
-                                                  base_url):
-        raise NotFound(f"{type_name}/{current.get('id', '?')} is not known")
-    if not in_compartment(type_name, proposed, principal.patient_ids, base_url):
-        raise Forbidden(f"A {type_name} may only be written for your own or your family "
-                        "members' records")
-
-
-def check_history(type_name: str | None) -> None:
+def check_history(type_name: str | None, principal: Principal | None = None) -> None:
     """Type- and system-level history: staff (practitioner, admin) and system clients only."""
-    principal = current_principal()
+    principal = principal or current_principal()
     if principal.kind == INTERNAL:
         return
     if principal.kind == ANONYMOUS:
@@ -154,14 +103,14 @@ def check_history(type_name: str | None) -> None:
 
 
 def check_operation(access: str, type_name: str | None, resource: Mapping[str, Any] | None,
-                    base_url: str) -> None:
+                    base_url: str, principal: Principal | None = None) -> None:
     """An $operation's access rule: public, authenticated, instance-read or admin."""
-    principal = current_principal()
+    principal = principal or current_principal()
     if access == "public" or principal.kind == INTERNAL:
         return
     if principal.kind == ANONYMOUS:
         raise unauthorized()
     if access == "instance-read" and type_name is not None:
-        check_resource("r", type_name, resource, base_url, principal)
+        check_type("r", type_name, principal)  # the instance itself was read through the door
     elif access == "admin" and principal.kind != SYSTEM and "admin" not in principal.roles:
         raise Forbidden("This operation is for administrators and system clients")

@@ -43,7 +43,7 @@ def _patient(full_name: str, details: dict[str, Any], phone: str | None,
 def create_account_patient(svc: Services, account: dict[str, Any]) -> str:
     """The Patient for a newly confirmed account; returns its id."""
     with acting_as(INTERNAL_PRINCIPAL):
-        result = crud.create(svc, "Patient", _patient(
+        result = crud.create(svc.internal(), "Patient", _patient(
             account["name"], account.get("details", {}), account["phone"], account.get("bhxh")))
     return result.version.id
 
@@ -59,6 +59,7 @@ def create_family_member(svc: Services, holder: dict[str, Any], body: dict[str, 
         raise InvalidRequest.at("relationship must be a v3 RoleCode such as "
                                 + ", ".join(sorted(RELATIONSHIPS)), "relationship", "code-invalid")
     details: dict[str, Any] = {k: body[k] for k in ("gender", "birthDate") if k in body}
+    svc = svc.internal()  # the account service writes the member's records as the server
     with acting_as(INTERNAL_PRINCIPAL), svc.store.atomic():
         member = crud.create(svc, "Patient", _patient(name, details, None, None)).version.id
         related = crud.create(svc, "RelatedPerson", {

@@ -36,11 +36,12 @@ class Principal:
 
 INTERNAL_PRINCIPAL = Principal(INTERNAL, "server")
 ANONYMOUS_PRINCIPAL = Principal(ANONYMOUS, "anonymous")
-_current: ContextVar[Principal] = ContextVar("fhir_principal", default=INTERNAL_PRINCIPAL)
+_current: ContextVar[Principal] = ContextVar("fhir_principal", default=ANONYMOUS_PRINCIPAL)
 
 
 def current_principal() -> Principal:
-    """The principal of the running request (internal work outside requests)."""
+    """The principal of the running request (anonymous unless someone says otherwise:
+    internal work opts in with `acting_as(INTERNAL_PRINCIPAL)`)."""
     return _current.get()
 
 

@@ -41,8 +41,12 @@ class ExportWorker:
     def _run(self, job_id: str) -> None:
         job = self.jobs.claim(job_id, self.name)
         if job is not None:
-            with acting_as(INTERNAL_PRINCIPAL):  # the kick-off checked the caller's access
-                run_export(self.svc, self.jobs, job, self.name)
+            # the kick-off checked the caller's access (admin or system: every patient); the
+            # job reads through the repository as the server, in its own audit unit
+            server = self.svc.internal()
+            with acting_as(INTERNAL_PRINCIPAL), server.store.audit_unit("operation", "GET",
+                                                                         f"$export {job_id}"):
+                run_export(server, self.jobs, job, self.name)
 
     def adopt(self, job: dict[str, Any]) -> None:
         """Take over a job nobody is running (its process died)."""

@@ -15,6 +15,7 @@ from fhir_server.interactions import crud
 from fhir_server.interactions.bundle_entry import (
     EntryResult,
     delete_entry,
+    entry_interaction,
     error_entry,
     match_one,
     patch_entry,
@@ -92,7 +93,10 @@ def run_batch(svc: Services, raw_entries: list[Any],
     for entry in sorted(entries, key=lambda e: (ORDER[e.method], e.index)):
         fallback = "request.ifNoneExist" if entry.if_none_exist else "request.url"
         try:
-            result = _run(svc, entry, full_urls)
+            with svc.store.audit_unit(entry_interaction(entry), entry.method,
+                                      entry.query) as unit:  # one AuditEvent per entry
+                result = _run(svc, entry, full_urls)
+                unit.status = result.status
             responses[entry.index] = response_entry(result, entry, base, prefer)
         except EntryError as error:
             responses[entry.index] = error_entry(error.status, error.issues)

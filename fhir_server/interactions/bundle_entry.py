@@ -115,6 +115,18 @@ def read_entry(svc: Services, entry: Entry) -> EntryResult:
     return EntryResult(200, version)
 
 
+def entry_interaction(entry: Entry) -> str:
+    """The restful-interaction code of one entry (for its AuditEvent)."""
+    if entry.method in ("GET", "HEAD"):
+        path = entry.path
+        if "_history" in path:
+            return "vread" if len(path) == 4 else "history-" + (
+                "system" if len(path) == 1 else "type" if len(path) == 2 else "instance")
+        return "read" if len(path) == 2 else ("search-type" if path else "search-system")
+    return {"POST": "create", "PUT": "update", "PATCH": "patch",
+            "DELETE": "delete"}.get(entry.method, "operation")
+
+
 def response_entry(result: EntryResult, entry: Entry, base_url: str,
                    prefer: str = "representation") -> dict[str, Any]:
     """The response Bundle entry: fullUrl, resource (per Prefer), and response details."""

@@ -105,7 +105,7 @@ class PostWriter:
     def _prepared(self, entry: Entry) -> Prepared:
         """The resource crud.create would store for this entry, and its warnings."""
         collector = Collector(self.run.svc.store)
-        services = replace(self.run.svc, store=collector)
+        services = replace(self.run.svc, store=collector)  # type: ignore[arg-type]  # captures
         issues: list[Any] = []
 
         def prepare(entry: Entry) -> None:

@@ -29,6 +29,7 @@ from fhir_server.errors import Conflict, FhirError, InvalidRequest, NotFound
 from fhir_server.interactions.bundle_entry import (
     EntryResult,
     delete_entry,
+    entry_interaction,
     match_one,
     patch_entry,
     read_entry,
@@ -269,6 +270,12 @@ def run_transaction(svc: Services, entries: list[Entry],
                 raise
             continue
         base = svc.settings.base_url
+        for result, entry in zip(results, entries, strict=True):  # one AuditEvent per entry
+            with svc.store.audit_unit(entry_interaction(entry), entry.method,
+                                      entry.query) as unit:
+                unit.status = result.status
+                if entry.type_name is not None:
+                    unit.touch(entry.type_name, result.version.id if result.version else None)
         return {"resourceType": "Bundle", "type": "transaction-response",
                 "entry": [response_entry(result, entry, base, prefer)
                           for result, entry in zip(results, entries, strict=True)]}

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
+from fhir_server.auth.principal import INTERNAL_PRINCIPAL, Principal
 from fhir_server.errors import InvalidRequest, Issue, Unprocessable
 from fhir_server.model.parse import validate_resource
+from fhir_server.repository import AuditRecorder, AuditUnit, Repository, Store
 from fhir_server.search.service import SearchService
 from fhir_server.settings import Settings
-from fhir_server.storage.base import ResourceStore, StoredVersion
+from fhir_server.storage.base import StoredVersion
 
 
 class ResourceChecker(Protocol):
@@ -22,13 +24,39 @@ class ResourceChecker(Protocol):
 
 @dataclass
 class Services:
-    """The collaborators interactions use: storage, search, settings and write checkers."""
+    """The collaborators interactions use: the repository (the one door to resources, bound to
+    one caller), search over it, settings and write checkers."""
 
-    store: ResourceStore
+    store: Repository
     search: SearchService
     settings: Settings
     checkers: list[ResourceChecker] = field(default_factory=list)
     components: dict[str, Any] = field(default_factory=dict)  # optional services by name
+
+    @classmethod
+    def anonymous(cls, backend: Store, settings: Settings) -> Services:
+        """Services whose caller is anonymous (the default: bind a caller to do anything)."""
+        from fhir_server.auth.principal import ANONYMOUS_PRINCIPAL
+
+        repository = Repository(backend, ANONYMOUS_PRINCIPAL, settings.base_url)
+        return cls(store=repository, search=SearchService(repository, settings),
+                   settings=settings)
+
+    def bind(self, caller: Principal, recorder: AuditRecorder | None = None,
+             unit: AuditUnit | None = None) -> Services:
+        """The same services acting for this caller (per request, per job)."""
+        repository = Repository(self.store.store, caller, self.settings.base_url, recorder,
+                                unit)
+        return replace(self, store=repository, search=SearchService(repository, self.settings))
+
+    def internal(self) -> Services:
+        """The same services acting as the server itself (start-up, CLI, jobs: say so here)."""
+        return self.bind(INTERNAL_PRINCIPAL)
+
+    @property
+    def caller(self) -> Principal:
+        """Who these services act for."""
+        return self.store.caller
 
     def checked(self, body: Any, type_name: str) -> tuple[dict[str, Any], list[Issue]]:
         """Validate a resource (400 when not valid FHIR, 422 when a checker rejects it);

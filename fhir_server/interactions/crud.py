@@ -7,45 +7,26 @@ from typing import Any
 
 import jsonpatch
 
-from fhir_server.auth import guard
 from fhir_server.errors import Gone, InvalidRequest, NotFound, PreconditionFailed, Unprocessable
 from fhir_server.interactions.context import Services, WriteResult, parse_criteria
 from fhir_server.model.parse import check_id, check_type
 from fhir_server.storage.base import StoredVersion
 
 
-def _last_live(svc: Services, type_name: str, resource_id: str) -> dict[str, Any] | None:
-    """The last stored content of a deleted resource (for access checks)."""
-    page = svc.store.history(type_name, resource_id, since=None, until=svc.settings.clock(),
-                             offset=0, count=2)
-    return next((v.resource for v in page.versions if v.resource is not None), None)
-
-
-def read(svc: Services, type_name: str, resource_id: str, action: str = "r") -> StoredVersion:
+def read(svc: Services, type_name: str, resource_id: str) -> StoredVersion:
     """The current version of a resource (404 unknown or not visible, 410 deleted)."""
     check_type(type_name)
     check_id(resource_id)
-    guard.check_type(action, type_name)
-    try:
-        version = svc.store.read(type_name, resource_id)
-    except Gone:
-        guard.check_resource(action, type_name, _last_live(svc, type_name, resource_id),
-                             svc.settings.base_url)
-        raise
-    guard.check_resource(action, type_name, version.resource, svc.settings.base_url)
-    return version
+    return svc.store.read(type_name, resource_id)
 
 
 def vread(svc: Services, type_name: str, resource_id: str, version_id: str) -> StoredVersion:
     """One version of a resource (410 for a deletion tombstone)."""
     check_type(type_name)
     check_id(resource_id)
-    guard.check_type("r", type_name)
     if not version_id.isdigit() or len(version_id) > 12:
         raise NotFound(f"{type_name}/{resource_id} has no version '{version_id[:20]}'")
     version = svc.store.vread(type_name, resource_id, int(version_id))
-    guard.check_resource("r", type_name, version.resource if not version.deleted else
-                         _last_live(svc, type_name, resource_id), svc.settings.base_url)
     if version.deleted:
         raise Gone(f"Version {version_id} of {type_name}/{resource_id} is a deletion")
     return version
@@ -63,7 +44,6 @@ def create(svc: Services, type_name: str, body: Any,
         if found:
             return WriteResult(found[0], created=False, changed=False)
     resource = {k: v for k, v in resource.items() if k != "id"}
-    guard.check_write("c", type_name, resource, None, svc.settings.base_url)
     return WriteResult(svc.store.create(type_name, resource), created=True, issues=warnings)
 
 
@@ -80,22 +60,8 @@ def update(svc: Services, type_name: str, resource_id: str, body: Any,
         raise InvalidRequest.at(
             f"The body id '{resource['id']}' does not match the URL id '{resource_id}'",
             f"{type_name}.id", "invalid")
-    _check_replace(svc, type_name, resource_id, resource)
     version, created = svc.store.update(type_name, resource_id, resource, if_match)
     return WriteResult(version, created=created, issues=warnings)
-
-
-def _check_replace(svc: Services, type_name: str, resource_id: str,
-                   resource: dict[str, Any]) -> None:
-    """The guard's check for writing this content over whatever is stored now."""
-    try:
-        current: dict[str, Any] | None = svc.store.read(type_name, resource_id).resource
-    except Gone:
-        current = _last_live(svc, type_name, resource_id)
-    except NotFound:
-        current = None
-    guard.check_write("u" if current is not None else "c", type_name, resource, current,
-                      svc.settings.base_url)
 
 
 def conditional_update(svc: Services, type_name: str, criteria: str, body: Any,
@@ -112,15 +78,12 @@ def conditional_update(svc: Services, type_name: str, criteria: str, body: Any,
             raise InvalidRequest.at(
                 f"The body id '{resource['id']}' does not match the matched resource '{target}'",
                 f"{type_name}.id", "invalid")
-        _check_replace(svc, type_name, target, resource)
         version, created = svc.store.update(type_name, target, {**resource, "id": target},
                                             if_match)
         return WriteResult(version, created=created, issues=warnings)
     if "id" in resource:
-        _check_replace(svc, type_name, resource["id"], resource)
         version, created = svc.store.update(type_name, resource["id"], resource, if_match)
         return WriteResult(version, created=created, issues=warnings)
-    guard.check_write("c", type_name, resource, None, svc.settings.base_url)
     return WriteResult(svc.store.create(type_name, resource), created=True, issues=warnings)
 
 
@@ -133,7 +96,7 @@ def patch(svc: Services, type_name: str, resource_id: str, operations: Any,
         raise InvalidRequest("A JSON Patch body must be a non-empty array of operations",
                              code="structure")
     for _attempt in range(5):
-        current = read(svc, type_name, resource_id, "u")
+        current = read(svc, type_name, resource_id)
         if if_match is not None and if_match != current.version:
             raise PreconditionFailed(
                 f"Version conflict: {type_name}/{resource_id} is at version {current.version}")
@@ -147,7 +110,6 @@ def patch(svc: Services, type_name: str, resource_id: str, operations: Any,
         if not isinstance(patched, dict) or patched.get("id") != resource_id:
             raise Unprocessable("A patch may not change the resource id", code="processing")
         resource, warnings = svc.checked(patched, type_name)
-        guard.check_write("u", type_name, resource, current.resource, svc.settings.base_url)
         try:
             version, _ = svc.store.update(type_name, resource_id, resource, current.version)
             return WriteResult(version, created=False, issues=warnings)
@@ -162,10 +124,6 @@ def delete(svc: Services, type_name: str, resource_id: str,
     """Delete (leave a tombstone); None when it was already deleted (404 if never existed)."""
     check_type(type_name)
     check_id(resource_id)
-    try:
-        read(svc, type_name, resource_id, "d")
-    except Gone:
-        return None
     tombstone = svc.store.delete(type_name, resource_id, if_match)
     if tombstone is None:
         try:
@@ -183,7 +141,6 @@ def conditional_delete(svc: Services, type_name: str, criteria: str) -> StoredVe
         raise PreconditionFailed("The delete criteria matched more than one resource")
     if not found:
         raise NotFound(f"No {type_name} matches the delete criteria")
-    guard.check_resource("d", type_name, found[0].resource, svc.settings.base_url)
     tombstone = svc.store.delete(type_name, found[0].id)
     if tombstone is None:
         raise NotFound(f"No {type_name} matches the delete criteria")

@@ -1,46 +1,64 @@
-"""Authentication of every request (Bearer tokens) and the audit of personal-data access."""
+"""Authentication of every request (Bearer tokens), the request's Repository bound to its
+caller, and the request's AuditEvent (the audit unit the Repository filled)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from flask import Flask, Response, g, request
 
 from fhir_server.auth.audit import audit_event
-from fhir_server.auth.guard import SHARED, unauthorized
+from fhir_server.auth.guard import unauthorized
 from fhir_server.auth.principal import (
     ANONYMOUS_PRINCIPAL,
     INTERNAL_PRINCIPAL,
     Principal,
-    current_principal,
     reset_principal,
     set_principal,
 )
 from fhir_server.auth.tokens import rejected
-from fhir_server.resource_types import is_supported
+from fhir_server.interactions.context import Services
+from fhir_server.repository import AuditUnit
+from fhir_server.rest.context import route_interaction
 from fhir_server.storage.mongo import instant
 
 AUTHENTICATED_KINDS = ("citizen", "staff", "system")
+FORM = "application/x-www-form-urlencoded"
 
 
-def _interaction(method: str, parts: list[str]) -> str:
-    if any(part.startswith("$") for part in parts):
-        return "operation"
-    if "_history" in parts:
-        return "vread" if parts[-1] != "_history" else "history-instance"
-    if len(parts) == 1:
-        return {"GET": "search-type", "POST": "create", "PUT": "update",
-                "DELETE": "delete"}.get(method, "search-type")
-    if parts[-1] == "_search":
-        return "search-type"
-    return {"GET": "read", "HEAD": "read", "PUT": "update", "PATCH": "patch",
-            "DELETE": "delete"}.get(method, "read")
+def _recorder(svc: Services, principal: Principal,
+              address: str | None) -> Callable[[AuditUnit, int], None] | None:
+    """How this request's audit units become AuditEvents (None: not audited)."""
+    service, mode = svc.components.get("auth"), svc.settings.audit
+    if service is None or mode == "off" or (
+            mode == "authenticated" and principal.kind not in AUTHENTICATED_KINDS):
+        return None
+
+    def record(unit: AuditUnit, status: int) -> None:
+        event = audit_event(principal, unit.method, unit.interaction, unit.refs, unit.query,
+                            status, instant(service.audit.clock()), address)
+        described = [{"description": f"type {name}"} for name in sorted(unit.types)
+                     if not any(ref.startswith(name + "/") for ref in unit.refs)]
+        if described:
+            event.setdefault("entity", [])[0:0] = described
+        service.audit.record(event)
+    return record
+
+
+def _query() -> str | None:
+    text = request.query_string.decode("utf-8", "replace")
+    if request.method == "POST" and request.mimetype == FORM:
+        body = request.get_data(cache=True, as_text=True)
+        text = "&".join(part for part in (text, body) if part)
+    return text or None
 
 
 def init_authentication(app: Flask) -> None:
-    """Install the hooks: who is asking (before), audit (after), reset (teardown)."""
+    """Install the hooks: who is asking and their Repository (before), audit (after)."""
 
     @app.before_request
     def authenticate() -> None:
-        svc = app.extensions["fhir"]
+        svc: Services = app.extensions["fhir"]
         service = svc.components.get("auth")
         header = request.headers.get("Authorization")
         g.fhir_principal_token = set_principal(ANONYMOUS_PRINCIPAL)  # until authenticated
@@ -54,33 +72,31 @@ def init_authentication(app: Flask) -> None:
         elif svc.settings.auth_required:
             principal = Principal("anonymous", "anonymous", address=request.remote_addr)
         else:
-            principal = INTERNAL_PRINCIPAL
+            principal = INTERNAL_PRINCIPAL  # FHIR_AUTH_REQUIRED=0: development only
         set_principal(principal)  # the teardown resets to what was there before the request
+        interaction = route_interaction()
+        unit = AuditUnit(interaction or "operation", request.method, _query())
+        recorder = _recorder(svc, principal, request.remote_addr) if interaction else None
+        g.fhir_services = svc.bind(principal, recorder, unit)
 
     @app.after_request
     def audit(response: Response) -> Response:
-        principal = current_principal()
-        svc = app.extensions["fhir"]
-        service, mode = svc.components.get("auth"), svc.settings.audit
-        parts = [part for part in request.path.split("/") if part]
-        if (service is None or mode == "off" or not parts or not is_supported(parts[0])
-                or parts[0] in SHARED
-                or (mode == "authenticated" and principal.kind not in AUTHENTICATED_KINDS)):
+        bound: Services | None = g.get("fhir_services")
+        if bound is not None:
+            bound.store.finish(bound.store.unit, response.status_code)
             return response
-        what = f"{parts[0]}/{parts[1]}" if len(parts) > 1 and not parts[1].startswith(
-            ("$", "_")) else parts[0]
-        event = audit_event(principal, request.method, _interaction(request.method, parts),
-                            [what] if "/" in what else [],
-                            request.query_string.decode("utf-8", "replace") or None,
-                            response.status_code, instant(service.audit.clock()),
-                            request.remote_addr)
-        if "/" not in what:
-            event.setdefault("entity", []).insert(0, {"description": f"type {what}"})
-        service.audit.record(event)
+        interaction = route_interaction()  # refused before a caller was known (bad token)
+        svc: Services = app.extensions["fhir"]
+        record = _recorder(svc, ANONYMOUS_PRINCIPAL, request.remote_addr) if interaction else None
+        if record is not None:
+            unit = AuditUnit(interaction or "operation", request.method, _query())
+            unit.types.add(f"at {request.path[:200]}")
+            record(unit, response.status_code)
         return response
 
     @app.teardown_request
     def forget(_exc: BaseException | None) -> None:
+        g.pop("fhir_services", None)
         token = g.pop("fhir_principal_token", None)
         if token is not None:
             reset_principal(token)

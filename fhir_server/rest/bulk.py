@@ -16,16 +16,17 @@ from datetime import UTC
 from email.utils import format_datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, send_file
+from flask import Blueprint, Response, send_file
 
 from fhir_server.auth import guard
-from fhir_server.auth.principal import INTERNAL, current_principal
+from fhir_server.auth.principal import INTERNAL
 from fhir_server.bulk.export_run import job_dir
 from fhir_server.bulk.worker import ExportWorker, export_worker
 from fhir_server.errors import Issue, NotFound
 from fhir_server.interactions.context import Services
 from fhir_server.model.jsonio import dumps
 from fhir_server.operations.export import STATUS_PATH
+from fhir_server.rest.context import carries, request_services
 from fhir_server.rest.errors import error_response
 from fhir_server.storage.mongo import instant
 
@@ -35,10 +36,10 @@ GONE = ("cancelled", "expired")
 
 def _authorize(svc: Services, job: dict[str, Any] | None) -> None:
     """The hook guarding status and files: the kick-off's rule, and the same client."""
-    guard.check_operation("admin", None, None, svc.settings.base_url)
+    principal = svc.caller
+    guard.check_operation("admin", None, None, svc.settings.base_url, principal)
     if job is None:
         return
-    principal = current_principal()
     owner = job.get("owner")
     if (owner and principal.kind != INTERNAL and principal.reference != owner
             and "admin" not in principal.roles):
@@ -46,7 +47,7 @@ def _authorize(svc: Services, job: dict[str, Any] | None) -> None:
 
 
 def _job(job_id: str) -> tuple[Services, ExportWorker, dict[str, Any]]:
-    svc = current_app.extensions["fhir"]
+    svc = request_services()
     _authorize(svc, None)
     worker = export_worker(svc)
     job = worker.jobs.get(job_id[:64])
@@ -93,6 +94,7 @@ def export_cancel(job_id: str) -> Response:
 
 
 @bulk.get(f"/{STATUS_PATH}/<job_id>/<file_name>")
+@carries("read")
 def export_file(job_id: str, file_name: str) -> Response:
     """Bulk Data output file request: one NDJSON file of a complete job."""
     svc, _worker, job = _job(job_id)

@@ -12,6 +12,7 @@ from fhir_server.health_cards.qr import render_png, render_svg
 from fhir_server.health_cards.service import HealthCardService
 from fhir_server.interactions import crud
 from fhir_server.model.jsonio import dumps
+from fhir_server.rest.context import carries, request_services
 
 health_cards = Blueprint("fhir_health_cards", __name__)
 CORS = {"Access-Control-Allow-Origin": "*"}
@@ -25,12 +26,13 @@ def _service() -> HealthCardService:
 
 
 @health_cards.get("/health-cards/<card_id>.<kind>")
+@carries("read")
 def card(card_id: str, kind: str) -> Response:
     """An issued card as QR PNG/SVG, shc:/ text or .smart-health-card file."""
     stored = _service().stored(card_id) if len(card_id) == 64 else None
     if stored is None:
         raise NotFound("No such health card")
-    crud.read(current_app.extensions["fhir"], "Patient", stored.patient_id)  # access check
+    crud.read(request_services(), "Patient", stored.patient_id)  # access check
     if kind == "png":
         return Response(render_png(stored.jws), content_type="image/png")
     if kind == "svg":

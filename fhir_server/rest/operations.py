@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from fhir_server.auth import guard
 from fhir_server.errors import MethodNotAllowed, NotFound
@@ -10,6 +10,7 @@ from fhir_server.interactions import crud
 from fhir_server.model.jsonio import loads
 from fhir_server.model.parse import check_id, check_type
 from fhir_server.operations.registry import OperationCall, find
+from fhir_server.rest.context import carries, request_services
 from fhir_server.rest.negotiation import query_params
 from fhir_server.rest.responses import json_response
 
@@ -35,11 +36,12 @@ def _dispatch(name: str, type_name: str | None, resource_id: str | None) -> Resp
         error = MethodNotAllowed(f"${name} does not accept {request.method}")
         error.headers = {"Allow": ", ".join(definition.methods)}
         raise error
-    svc = current_app.extensions["fhir"]
+    svc = request_services()
     instance = (crud.read(svc, type_name, resource_id).resource
                 if type_name is not None and resource_id is not None
                 and definition.access == "instance-read" else None)
-    guard.check_operation(definition.access, type_name, instance, svc.settings.base_url)
+    guard.check_operation(definition.access, type_name, instance, svc.settings.base_url,
+                          svc.caller)
     raw = request.get_data(cache=False) if request.method != "GET" else b""
     body = None
     if raw.strip():
@@ -57,18 +59,21 @@ def _dispatch(name: str, type_name: str | None, resource_id: str | None) -> Resp
 
 
 @operations.route("/$<name>", methods=METHODS)
+@carries("operation")
 def system_operation(name: str) -> Response:
     """[base]/$name."""
     return _dispatch(name, None, None)
 
 
 @operations.route("/<type_name>/$<name>", methods=METHODS)
+@carries("operation")
 def type_operation(type_name: str, name: str) -> Response:
     """[base]/[type]/$name."""
     return _dispatch(name, type_name, None)
 
 
 @operations.route("/<type_name>/<resource_id>/$<name>", methods=METHODS)
+@carries("operation")
 def instance_operation(type_name: str, resource_id: str, name: str) -> Response:
     """[base]/[type]/[id]/$name."""
     return _dispatch(name, type_name, resource_id)

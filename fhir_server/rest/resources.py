@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from fhir_server.interactions import crud
 from fhir_server.interactions.context import Services, parse_etag
 from fhir_server.interactions.history import history
 from fhir_server.interactions.search import search_type
+from fhir_server.rest.context import carries, request_services
 from fhir_server.rest.negotiation import query_params, read_json_body, response_mimetype
 from fhir_server.rest.responses import (
     json_response,
@@ -21,8 +22,8 @@ resources = Blueprint("fhir_resources", __name__)
 
 
 def services() -> Services:
-    """The interaction services of the running app."""
-    return current_app.extensions["fhir"]
+    """The interaction services acting for this request's caller."""
+    return request_services()
 
 
 def _criteria() -> str:
@@ -35,6 +36,7 @@ def _negotiate() -> None:
 
 
 @resources.get("/<type_name>")
+@carries("search-type")
 def search(type_name: str) -> Response:
     """search-type: GET [base]/[type]?params."""
     strict = "handling=strict" in request.headers.get("Prefer", "").replace(" ", "").lower()
@@ -43,6 +45,7 @@ def search(type_name: str) -> Response:
 
 
 @resources.post("/<type_name>")
+@carries("create")
 def create(type_name: str) -> Response:
     """create: POST [base]/[type] (If-None-Exist for conditional create)."""
     svc = services()
@@ -52,6 +55,7 @@ def create(type_name: str) -> Response:
 
 
 @resources.put("/<type_name>")
+@carries("update")
 def conditional_update(type_name: str) -> Response:
     """conditional update: PUT [base]/[type]?criteria."""
     svc = services()
@@ -61,6 +65,7 @@ def conditional_update(type_name: str) -> Response:
 
 
 @resources.delete("/<type_name>")
+@carries("delete")
 def conditional_delete(type_name: str) -> Response:
     """conditional delete: DELETE [base]/[type]?criteria."""
     svc = services()
@@ -70,6 +75,7 @@ def conditional_delete(type_name: str) -> Response:
 
 
 @resources.get("/<type_name>/<resource_id>")
+@carries("read")
 def read(type_name: str, resource_id: str) -> Response:
     """read: GET [base]/[type]/[id] (HEAD too)."""
     svc = services()
@@ -78,6 +84,7 @@ def read(type_name: str, resource_id: str) -> Response:
 
 
 @resources.put("/<type_name>/<resource_id>")
+@carries("update")
 def update(type_name: str, resource_id: str) -> Response:
     """update: PUT [base]/[type]/[id] (If-Match for a versioned update)."""
     svc = services()
@@ -87,6 +94,7 @@ def update(type_name: str, resource_id: str) -> Response:
 
 
 @resources.patch("/<type_name>/<resource_id>")
+@carries("patch")
 def patch(type_name: str, resource_id: str) -> Response:
     """patch: PATCH [base]/[type]/[id] with a JSON Patch body."""
     svc = services()
@@ -96,6 +104,7 @@ def patch(type_name: str, resource_id: str) -> Response:
 
 
 @resources.delete("/<type_name>/<resource_id>")
+@carries("delete")
 def delete(type_name: str, resource_id: str) -> Response:
     """delete: DELETE [base]/[type]/[id]."""
     svc = services()
@@ -108,6 +117,7 @@ def delete(type_name: str, resource_id: str) -> Response:
 
 
 @resources.get("/<type_name>/<resource_id>/_history/<version_id>")
+@carries("vread")
 def vread(type_name: str, resource_id: str, version_id: str) -> Response:
     """vread: GET [base]/[type]/[id]/_history/[vid]."""
     svc = services()
@@ -116,6 +126,7 @@ def vread(type_name: str, resource_id: str, version_id: str) -> Response:
 
 
 @resources.get("/<type_name>/<resource_id>/_history")
+@carries("history-instance")
 def instance_history(type_name: str, resource_id: str) -> Response:
     """history-instance: GET [base]/[type]/[id]/_history."""
     return json_response(request, history(services(), type_name, resource_id,
@@ -123,12 +134,14 @@ def instance_history(type_name: str, resource_id: str) -> Response:
 
 
 @resources.get("/<type_name>/_history")
+@carries("history-type")
 def type_history(type_name: str) -> Response:
     """history-type: GET [base]/[type]/_history."""
     return json_response(request, history(services(), type_name, None, query_params(request)))
 
 
 @resources.get("/_history")
+@carries("history-system")
 def system_history() -> Response:
     """history-system: GET [base]/_history."""
     return json_response(request, history(services(), None, None, query_params(request)))

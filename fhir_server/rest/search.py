@@ -3,11 +3,12 @@ and compartment search [base]/Patient/[id]/[type]. GET [base]/[type] lives in re
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from fhir_server.errors import UnsupportedMediaType
 from fhir_server.interactions.context import Services
 from fhir_server.interactions.search import search_compartment, search_system, search_type
+from fhir_server.rest.context import carries, request_services
 from fhir_server.rest.negotiation import parse_prefer, query_params, response_mimetype
 from fhir_server.rest.responses import json_response
 from fhir_server.spec import patient_compartment
@@ -18,8 +19,8 @@ _COMPARTMENT_TYPES = ", ".join(sorted(patient_compartment()))
 
 
 def services() -> Services:
-    """The interaction services of the running app."""
-    return current_app.extensions["fhir"]
+    """The interaction services acting for this request's caller."""
+    return request_services()
 
 
 def strict() -> bool:
@@ -43,24 +44,28 @@ def _negotiate() -> None:
 
 
 @search.post("/<type_name>/_search")
+@carries("search-type")
 def search_post(type_name: str) -> Response:
     """search-type: POST [base]/[type]/_search with a form body."""
     return json_response(request, search_type(services(), type_name, form_params(), strict()))
 
 
 @search.get("/")
+@carries("search-system")
 def system_get() -> Response:
     """search-system: GET [base]?_type=...&params."""
     return json_response(request, search_system(services(), query_params(request), strict()))
 
 
 @search.post("/_search")
+@carries("search-system")
 def system_post() -> Response:
     """search-system: POST [base]/_search with a form body."""
     return json_response(request, search_system(services(), form_params(), strict()))
 
 
 @search.get(f"/Patient/<id_>/<any({_COMPARTMENT_TYPES}):type_name>")
+@carries("search-type")
 def compartment_get(id_: str, type_name: str) -> Response:
     """Compartment search: GET [base]/Patient/[id]/[type]?params."""
     return json_response(request, search_compartment(services(), id_, type_name,
@@ -68,6 +73,7 @@ def compartment_get(id_: str, type_name: str) -> Response:
 
 
 @search.post(f"/Patient/<id_>/<any({_COMPARTMENT_TYPES}):type_name>/_search")
+@carries("search-type")
 def compartment_post(id_: str, type_name: str) -> Response:
     """Compartment search: POST [base]/Patient/[id]/[type]/_search with a form body."""
     return json_response(request, search_compartment(services(), id_, type_name, form_params(),

@@ -3,7 +3,8 @@
 Chains (`patient.identifier=...`, search.html#chaining) first find the ids of the referenced
 resources, then match the reference keys; reverse chains (`_has:...`, search.html#has) collect
 the references of the matching resources. Both go through indexed `idx` values, and every
-query - including these inner ones - gets the guard's mandatory filter.
+query - including these inner ones - runs through the store given, the caller's Repository,
+which ANDs the caller's restriction into it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from typing import Any, Protocol
 from fhir_server.errors import InvalidRequest
 from fhir_server.search.compile import Context, Part, compile_clause
 from fhir_server.search.compile.base import NOTHING, keyed
-from fhir_server.search.guard import mandatory_filters
 from fhir_server.search.params import Clause
 from fhir_server.search.plan import build_filter
 from fhir_server.storage.base import ResourceStore, StoredVersion
@@ -55,8 +55,8 @@ class Engine:
 
     def query(self, type_name: str, parts: Iterable[Part],
               extra: Iterable[Mapping[str, Any]] = ()) -> dict[str, Any]:
-        """The filter for AND-ed parts, with the guard's mandatory filter for this type."""
-        return build_filter(parts, [*mandatory_filters(type_name), *extra])
+        """The filter for AND-ed parts (the repository adds the caller's restriction)."""
+        return build_filter(parts, list(extra))
 
     def filter_for(self, type_name: str, clauses: Sequence[Clause]) -> dict[str, Any]:
         """Compile and assemble the clauses of one type."""

@@ -19,9 +19,9 @@ FHIR_JSON = {"Content-Type": "application/fhir+json"}
 
 
 def _stored_events(app: Flask) -> list[dict[str, Any]]:
-    svc = app.extensions["fhir"]
+    svc = app.extensions["fhir"].internal()
     svc.components["auth"].audit.flush()
-    return [doc["res"] for doc in svc.store.db["AuditEvent"].find()]
+    return [doc["res"] for doc in svc.store.store.db["AuditEvent"].find()]
 
 
 def _create_and_read(app: Flask) -> str:

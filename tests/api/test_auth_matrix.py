@@ -47,7 +47,7 @@ class World:
         self.a["access_token"] = member["access_token"]
         self.family = member["member"]
         self.b = register(app, web, "Đỗ Văn Beta")
-        svc = app.extensions["fhir"]
+        svc = app.extensions["fhir"].internal()
         service = svc.components["auth"]
         with acting_as(INTERNAL_PRINCIPAL):
             self.imm = {who: crud.create(svc, "Immunization", _immunization(pid, f"LOT-{who}")

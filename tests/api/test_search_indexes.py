@@ -31,7 +31,7 @@ def services(make_app: Callable[..., Flask]) -> Services:
                       "vaccineCode": {"coding": [{"system": "urn:cvx", "code": str(i % 3)}]},
                       "patient": {"reference": f"Patient/{pid}"},
                       "occurrenceDateTime": f"2021-01-{1 + i % 28:02d}"})
-    svc: Services = app.extensions["fhir"]
+    svc: Services = app.extensions["fhir"].internal()
     return svc
 
 
@@ -39,7 +39,7 @@ def plan_of(svc: Services, type_name: str, params: str) -> tuple[dict[str, Any],
     pairs = [(p.split("=", 1)[0], p.split("=", 1)[1]) for p in params.split("&")]
     with acting_as(INTERNAL_PRINCIPAL):  # outside a request: server-internal work
         query = svc.search.query_for(type_name, pairs)
-    store: Any = svc.store
+    store: Any = svc.store.store
     explained = store.db[type_name].find(query).explain()
     return query, explained["queryPlanner"]["winningPlan"]
 
@@ -75,7 +75,7 @@ def test_single_parameter_uses_an_index(services: Services, type_name: str, para
 
 def test_results_match_the_indexed_query(services: Services) -> None:
     query, _plan = plan_of(services, "Patient", "birthdate=gt1970")
-    store: Any = services.store
+    store: Any = services.store.store
     assert store.db["Patient"].count_documents(query) == 9
 
 

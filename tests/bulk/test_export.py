@@ -163,7 +163,7 @@ def test_cancel(http: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_state_as_of_transaction_time(app_: Flask, http: FlaskClient) -> None:
     from fhir_server.bulk.export_scope import ExportScope
 
-    svc = app_.extensions["fhir"]
+    svc = app_.extensions["fhir"].internal()
     the_id = created_id(post(http, patient(gender="male")))
     moment = svc.settings.clock()
     time.sleep(0.01)
@@ -184,7 +184,7 @@ def test_group_scope(app_: Flask, http: FlaskClient) -> None:
         {"entity": {"reference": f"Patient/{people[2]}"}, "inactive": True}]}
     members = group_patients(group, BASE)
     assert members == people[:2]
-    svc = app_.extensions["fhir"]
+    svc = app_.extensions["fhir"].internal()
     scope = ExportScope(svc, "group", svc.settings.clock(), patient_ids=members)
     assert sorted(r["id"] for r in scope.resources("Patient")) == sorted(people[:2])
     shots = {r["patient"]["reference"] for r in scope.resources("Immunization")}

@@ -4,16 +4,17 @@ searched with the real compiler (no HTTP), so each compiler is checked against t
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
 from pymongo import MongoClient
 from pymongo.database import Database
 
+from fhir_server.auth.principal import Principal
+from fhir_server.repository import Repository
 from fhir_server.resource_types import RESOURCE_TYPES
 from fhir_server.search.extract import SearchIndexer
-from fhir_server.search.guard import Restriction, restricted
 from fhir_server.search.indexes import ensure_search_indexes
 from fhir_server.search.service import SearchService
 from fhir_server.settings import Settings
@@ -40,18 +41,22 @@ class SearchBed:
         return version.id
 
     def ids(self, type_name: str, params: Sequence[tuple[str, str]] | str,
-            restriction: Restriction | None = None) -> set[str]:
-        """The ids of the resources of a type that the search parameters match."""
+            caller: Principal | None = None) -> set[str]:
+        """The ids of the resources of a type that the search parameters match (as seen by
+        `caller` through a Repository when given; straight from the store otherwise)."""
         if isinstance(params, str):
             params = [tuple(p.split("=", 1)) for p in params.split("&")]  # type: ignore[misc]
-        with restricted(restriction or self.unrestricted):
+        if caller is None:
             query = self.service.query_for(type_name, params)  # type: ignore[arg-type]
-        return {v.id for v in self.store.find(type_name, query)}
+            return {v.id for v in self.store.find(type_name, query)}
+        door = Repository(self.store, caller, BASE)
+        service = SearchService(door, self.service.settings)
+        query = service.query_for(type_name, params)  # type: ignore[arg-type]
+        return {v.id for v in door.find(type_name, query)}
 
-    @staticmethod
-    def unrestricted(_type_name: str) -> Mapping[str, Any] | None:
-        """No access restriction (isolates these tests from any installed guard)."""
-        return None
+    def as_caller(self, caller: Principal) -> SearchService:
+        """A search service over the Repository bound to this caller."""
+        return SearchService(Repository(self.store, caller, BASE), self.service.settings)
 
 
 @pytest.fixture(scope="module")

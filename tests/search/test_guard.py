@@ -1,24 +1,17 @@
-"""The access hook: a mandatory filter per type is ANDed into every query the search runs -
-matches, chains, reverse chains, includes and revincludes."""
+"""The one door for search: the Repository ANDs the caller's restriction (the Patient
+compartment of a citizen, FHIR R4 compartmentdefinition-patient) into every query the search
+runs - matches, chains, reverse chains, includes and revincludes."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 import pytest
 
-from fhir_server.search.guard import restricted
+from fhir_server.auth.principal import CITIZEN, Principal
+from fhir_server.auth.scopes import ScopeSet
 from tests.search.conftest import SearchBed
 
-
-def only_patient_one(type_name: str) -> Mapping[str, Any] | None:
-    """A compartment-like restriction to Patient/g-p1."""
-    if type_name == "Patient":
-        return {"_id": "g-p1"}
-    if type_name == "Immunization":
-        return {"idx.p.patient": "Patient/g-p1"}
-    return None
+ONE = Principal(CITIZEN, "acct-1", ScopeSet.parse("patient/*.read"), frozenset({"g-p1"}),
+                patient="g-p1")
 
 
 @pytest.fixture(scope="module")
@@ -32,21 +25,18 @@ def two(bed: SearchBed) -> None:
 
 def test_matches_chains_and_reverse_chains_are_restricted(bed: SearchBed, two: None) -> None:
     assert bed.ids("Patient", "gender=male") >= {"g-p1", "g-p2"}
-    guard = only_patient_one
-    assert bed.ids("Patient", "gender=male", guard) == {"g-p1"}
-    assert bed.ids("Immunization", "status=completed", guard) == {"g-i-g-p1"}
-    assert bed.ids("Immunization", "patient.gender=male", guard) == {"g-i-g-p1"}
-    assert bed.ids("Patient", "_has:Immunization:patient:status=completed", guard) == {"g-p1"}
-    assert bed.ids("Immunization", "patient=g-p2", guard) == set()
+    assert bed.ids("Patient", "gender=male", ONE) == {"g-p1"}
+    assert bed.ids("Immunization", "status=completed", ONE) == {"g-i-g-p1"}
+    assert bed.ids("Immunization", "patient.gender=male", ONE) == {"g-i-g-p1"}
+    assert bed.ids("Patient", "_has:Immunization:patient:status=completed", ONE) == {"g-p1"}
+    assert bed.ids("Immunization", "patient=g-p2", ONE) == set()
 
 
 def test_includes_are_restricted(bed: SearchBed, two: None) -> None:
-    params = [("_id", "g-i-g-p2"), ("_include", "Immunization:patient")]
-    with restricted(lambda t: {"_id": "g-i-g-p2"} if t == "Immunization" else
-                    only_patient_one(t)):
-        outcome = bed.service.search("Immunization", params)
-        assert [v.id for v in outcome.matches] == ["g-i-g-p2"]
-        assert outcome.included == []  # Patient/g-p2 is outside the restriction
-    with restricted(only_patient_one):
-        outcome = bed.service.search("Patient", [("_revinclude", "Immunization:patient")])
-        assert [v.id for v in outcome.included] == ["g-i-g-p1"]
+    service = bed.as_caller(ONE)
+    outcome = service.search("Immunization", [("_id", "g-i-g-p1,g-i-g-p2"),
+                                              ("_include", "Immunization:patient")])
+    assert [v.id for v in outcome.matches] == ["g-i-g-p1"]
+    assert [v.id for v in outcome.included] == ["g-p1"]
+    outcome = service.search("Patient", [("_revinclude", "Immunization:patient")])
+    assert [v.id for v in outcome.included] == ["g-i-g-p1"]

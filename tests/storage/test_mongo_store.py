@@ -19,7 +19,7 @@ from fhir_server.storage.mongo import HISTORY, MongoResourceStore
 @pytest.fixture()
 def store(make_app: Callable[..., Flask]) -> MongoResourceStore:
     """A store on a fresh database."""
-    return make_app().extensions["fhir"].store
+    return make_app().extensions["fhir"].store.store
 
 
 def test_versions_and_history_documents(store: MongoResourceStore) -> None:
