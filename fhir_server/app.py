@@ -15,6 +15,7 @@ from fhir_server.rest.auth import auth
 from fhir_server.rest.authn import init_authentication
 from fhir_server.rest.bulk import bulk
 from fhir_server.rest.bundle import bundle
+from fhir_server.rest.cors import init_cors
 from fhir_server.rest.errors import register_error_handlers
 from fhir_server.rest.health_cards import health_cards
 from fhir_server.rest.openapi import init_openapi
@@ -47,6 +48,7 @@ def build_app(settings: Settings | None = None) -> Flask:
         db, settings, partial(services.internal().store.create_many, "AuditEvent"))
     install_conformance(services)  # profile checker on writes; FHIR_LOAD_CONFORMANCE upserts
     app.extensions["fhir"] = services
+    init_cors(app, settings.cors_origins)  # first: preflights never reach authentication
     init_openapi(app)
     init_authentication(app)
     app.register_blueprint(system)

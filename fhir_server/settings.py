@@ -56,6 +56,7 @@ class Settings:
     bhxh_system: str = "urn:vn:bhxh"
     passport_system: str = "urn:vn:passport"
     export_dir: str = "var/export"  # Bulk Data $export output files
+    cors_origins: tuple[str, ...] = ("*",)  # browser origins allowed (FHIR API and /auth)
     clock: Callable[[], datetime] = field(default=utc_now, compare=False)
 
     @classmethod
@@ -88,6 +89,8 @@ class Settings:
             bhxh_system=env.get("FHIR_SYSTEM_BHXH") or cls.bhxh_system,
             passport_system=env.get("FHIR_SYSTEM_PASSPORT") or cls.passport_system,
             export_dir=env.get("FHIR_EXPORT_DIR") or cls.export_dir,
+            cors_origins=tuple(o.strip().rstrip("/") for o in env.get(
+                "FHIR_CORS_ORIGINS", "*").split(",") if o.strip()),
         )
         return replace(settings, **overrides)  # type: ignore[arg-type]
 
