@@ -5,6 +5,10 @@ build_claims -> to_json (minified) -> deflate (raw) -> SigningKey.sign (ES256 co
 jws_to_numeric -> make_qr / render_png / render_svg. A card whose JWS would exceed 1195
 characters (one V22 QR at EC level L) is split into several cards, doses kept in date order;
 chunked QR codes are never produced (deprecated since SHC 1.3).
+
+Issue 12, point 9: a card is issued only from verified identity data (identity.py): an
+unverified Patient, or one changed since it was verified, raises UnverifiedIdentity (422), and
+the card's Patient is built from the verified fields only.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from fhir_server.health_cards.encoding import (
     to_json,
 )
 from fhir_server.health_cards.errors import CardDecodeError, CardTooLarge
+from fhir_server.health_cards.identity import verified_identity
 from fhir_server.health_cards.jws import card_header, split_jws
 from fhir_server.health_cards.keys import KeyStore, SigningKey
 from fhir_server.health_cards.minimise import DisplayLookup, build_bundle, select_resources
@@ -78,9 +83,9 @@ def issue_cards(patient: Mapping[str, Any], immunizations: Iterable[Mapping[str,
                 iss: str, keys: KeyStore, now: float, exp: float | None = None,
                 lookup_display: DisplayLookup | None = None, legacy_types: bool = True,
                 with_rid: bool = True) -> list[IssuedCard]:
-    """Sign the patient's completed immunizations into as few single-QR cards as possible."""
-    person = dict(patient)
-    chosen = select_resources(person, [dict(i) for i in immunizations])
+    """Sign the patient's completed immunizations (verified identity only) into single-QR cards."""
+    chosen = select_resources(dict(patient), [dict(i) for i in immunizations])
+    person = {"resourceType": "Patient", "id": patient.get("id"), **verified_identity(patient)}
     signing = keys.active_signing_key()
     rid = keys.rid_for(str(person.get("id")), signing.kid) if with_rid else None
 

@@ -2,18 +2,23 @@
 
 SMART Health Cards IG, "FHIR API": POST [base]/Patient/:id/$health-cards-issue with a Parameters
 input (credentialType 1..*, credentialValueSet, includeIdentityClaim, _since) answering a
-Parameters with one verifiableCredential per card and resourceLink entries.
+Parameters with one verifiableCredential per card and resourceLink entries. Issue 12, point 9:
+cards are issued only from verified identity data (health_cards/identity.py: 422 otherwise);
+POST [base]/Patient/:id/$verify-identity is how a vaccination site or hospital records that it
+checked the Patient's identity papers (staff practitioner/admin, system clients).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+from datetime import UTC, datetime
 from typing import Any
 
 from fhir_server.auth.compartment import compartment_filter
-from fhir_server.errors import InvalidRequest, NotFound
+from fhir_server.errors import Forbidden, InvalidRequest, NotFound
 from fhir_server.fhirdates import parse_instant
+from fhir_server.health_cards.identity import mark_verified, may_verify
 from fhir_server.health_cards.issue import IssuedCard, wants_immunizations
 from fhir_server.health_cards.service import HealthCardService, card_id
 from fhir_server.health_cards.verify import VerifyOptions
@@ -85,6 +90,31 @@ def health_cards_issue(svc: Services, call: OperationCall) -> OperationResult:
                       f'rel="qr"; type="image/png"' for card in cards)
     return OperationResult({"resourceType": "Parameters", "parameter": parameters},
                            headers={"Link": links})
+
+
+@operation("verify-identity", instance=True, types=("Patient",), methods=("POST",),
+           affects_state=True,
+           documentation="Record that a vaccination site or hospital verified the Patient's "
+                         "identity (name, birthDate, identifier) as currently stored")
+def verify_identity(svc: Services, call: OperationCall) -> OperationResult:
+    """Mark the Patient's current identity fields verified by the caller (staff, system)."""
+    caller = svc.caller
+    if not may_verify(caller.kind, caller.roles if caller.kind == "staff" else None):
+        raise Forbidden("Only a vaccination site or hospital (practitioner, administrator or "
+                        "system client) can verify a Patient's identity")
+    patient_id = str(call.resource_id)
+    current = crud.read(svc, "Patient", patient_id)
+    site = call.first("site")
+    if isinstance(site, dict):
+        site = site.get("reference")
+    if site is not None and not (isinstance(site, str)
+                                 and site.split("/")[0] in ("Location", "Organization")):
+        raise InvalidRequest.at("site is a reference to a Location or Organization", "site",
+                                "value")
+    marked = mark_verified(current.resource or {}, caller.reference, datetime.now(UTC),
+                           site=site)
+    version, _ = svc.store.update("Patient", patient_id, marked, current.version)
+    return OperationResult(version.resource or marked)
 
 
 def _parameters_input(parameters: dict[str, Any]) -> bytes | str | None:

@@ -211,6 +211,31 @@ def _coding_extension(id: str, name: str, title: str, context: str,  # noqa: A00
         ])
 
 
+def _identity_verification() -> dict[str, Any]:
+    """Complex extension: who verified a Patient's identity, when, and its fingerprint."""
+    url = f"{SD}/vn-identity-verification"
+    # The parts are documented here, not sliced: the validator checks extension slices only
+    # when they have their own profile; identity.py checks the parts.
+    parts = ("verifier (valueString 1..1: staff/<account> or system/<client>), verified "
+             "(valueDateTime 1..1), fingerprint (valueString 1..1: sha256:<hex> of the "
+             "canonical JSON of name, birthDate and identifier as verified), site "
+             "(valueReference 0..1: Location or Organization)")
+    differential: list[dict[str, Any]] = [
+        {"id": "Extension", "short": "Identity verified at a vaccination site or hospital"},
+        {"id": "Extension.extension", "min": 3, "short": "verifier, verified, fingerprint, site",
+         "definition": f"The parts, by url: {parts}."}]
+    differential += [{"id": "Extension.url", "fixedUri": url},
+                     {"id": "Extension.value[x]", "max": "0"}]
+    return structure_definition(
+        url=url, id="vn-identity-verification", name="VnIdentityVerification",
+        title="Identity verification", base_type="Extension", common=common(),
+        description="The Patient's identity fields (name, birthDate, identifier) were checked "
+        "against identity papers by a vaccination site or hospital: who, when, where, and the "
+        "fingerprint of the verified fields (fhir_server/health_cards/identity.py). Citizens "
+        "cannot add or change it; health cards are issued only from verified identity data.",
+        context=[{"type": "element", "expression": "Patient"}], differential=differential)
+
+
 def extensions() -> list[dict[str, Any]]:
     """The extensions the profiles use, and the custom-rule marker on constraints."""
     custom = structure_definition(
@@ -230,6 +255,7 @@ def extensions() -> list[dict[str, Any]]:
         _coding_extension("vn-priority-group", "VnPriorityGroup", "COVID-19 vaccination "
                           "priority group", "Appointment",
                           terminology("ValueSet", "vn-covid19-priority-group")),
+        _identity_verification(),
         custom,
     ]
 

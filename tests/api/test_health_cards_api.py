@@ -19,8 +19,18 @@ CREDENTIAL = {"resourceType": "Parameters", "parameter": [
     {"name": "credentialType", "valueUri": "https://smarthealth.cards#immunization"}]}
 
 
-def _vaccinated(client: FlaskClient, doses: int = 2) -> str:
+def _verified(client: FlaskClient) -> str:
+    """A new Patient whose identity a site verified (issue 12, point 9: cards need it)."""
     patient_id = created_id(post(client, patient()))
+    response = client.post(f"/Patient/{patient_id}/$verify-identity",
+                           json={"resourceType": "Parameters"},
+                           headers={"Content-Type": FHIR_JSON})
+    assert response.status_code == 200, response.get_json()
+    return patient_id
+
+
+def _vaccinated(client: FlaskClient, doses: int = 2) -> str:
+    patient_id = _verified(client)
     for number in range(1, doses + 1):
         assert post(client, {
             "resourceType": "Immunization", "status": "completed",
@@ -75,7 +85,7 @@ def test_card_downloads(client: FlaskClient) -> None:
 # bad input: unknown patient -> 404; no completed immunization -> 422; no credentialType -> 400
 def test_issue_errors(client: FlaskClient) -> None:
     assert _issue(client, "no-such-patient").status_code == 404
-    unvaccinated = created_id(post(client, patient()))
+    unvaccinated = _verified(client)
     response = _issue(client, unvaccinated)
     assert response.status_code == 422
     assert "no completed immunization" in issue(response)["diagnostics"]

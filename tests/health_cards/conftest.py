@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from fhir_server.health_cards import KeyStore, TrustedIssuers, from_json
+from fhir_server.health_cards.identity import mark_verified
 
 VECTORS = Path(os.environ.get("SHC_VECTORS",
                               Path(__file__).resolve().parents[3] / "shared/data/shc-vectors"))
@@ -54,15 +55,20 @@ def own_trusted(keystore: KeyStore) -> TrustedIssuers:
     return trusted
 
 
-def make_patient(pid: str = "vn-0001") -> dict[str, Any]:
-    """A Vietnamese patient with elements that minimisation must drop."""
-    return {"resourceType": "Patient", "id": pid, "meta": {"versionId": "2"},
+def make_patient(pid: str = "vn-0001", verified: bool = True) -> dict[str, Any]:
+    """A Vietnamese patient with elements that minimisation must drop; its identity verified
+    at a vaccination site unless told otherwise (issue 12, point 9: cards need it)."""
+    patient: dict[str, Any] = {"resourceType": "Patient", "id": pid, "meta": {"versionId": "2"},
             "text": {"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\"/>"},
             "identifier": [{"system": "urn:vn:cccd", "value": "001085012345"}],
             "name": [{"use": "usual", "given": ["Bé Na"]},
                      {"use": "official", "family": "Nguyễn", "given": ["Thị", "Minh Anh"]}],
             "telecom": [{"system": "phone", "value": "+84912345678"}],
             "gender": "female", "birthDate": "1985-03-12"}
+    if not verified:
+        return patient
+    return mark_verified(patient, "staff/nurse-1", "2021-08-02T09:00:00+07:00",
+                         site="Location/site-1")
 
 
 def make_dose(n: int, pid: str = "vn-0001", status: str = "completed", code: str = "208",
