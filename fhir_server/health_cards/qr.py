@@ -4,7 +4,9 @@ Spec: SMART Health Cards "Health Cards as QR Codes" (version 22 at most, so a ca
 40 x 40 mm) and "Encoding QRs" (segment 1 in byte mode: `shc:/`; segment 2 in numeric mode: the
 digits). Rendering costs milliseconds (segno is pure Python), so PNG/SVG bytes are cached in a
 small LRU keyed by the SHA-256 of the JWS. Decoding uses zxing-cpp and Pillow, imported lazily
-so the issuing side does not need them.
+so the issuing side does not need them. Issue 12 point 5: an image's byte size and its header's
+pixel count are checked against a budget before any pixel is decoded (a 36 KiB PNG can claim
+13000 x 13000 pixels and cost the worker 865 MB).
 """
 
 from __future__ import annotations
@@ -12,18 +14,26 @@ from __future__ import annotations
 import hashlib
 import io
 import threading
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 import segno
 
+from fhir_server.errors import PayloadTooLarge
 from fhir_server.health_cards.encoding import SHC_PREFIX, jws_to_numeric
 from fhir_server.health_cards.errors import CardDecodeError, CardTooLarge
 
 MAX_VERSION = 22
+MAX_IMAGE_BYTES = 8 * 1024 * 1024  # a phone photo of a QR code is well under this
+MAX_IMAGE_PIXELS = 4_000_000  # 4 megapixels: plenty for a 40 x 40 mm version-22 symbol
 PNG = "image/png"
 SVG = "image/svg+xml"
+
+
+class ImageTooLarge(PayloadTooLarge):
+    """413: a QR image beyond the byte or pixel budget (refused before decoding pixels)."""
 
 
 def make_qr(jws: str) -> segno.QRCode:
@@ -141,8 +151,17 @@ def decode_qr_image(data: bytes) -> list[DecodedQr]:
         from PIL import Image, UnidentifiedImageError
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise CardDecodeError(f"QR image decoding needs zxing-cpp and Pillow ({exc})") from None
+    if len(data) > MAX_IMAGE_BYTES:
+        raise ImageTooLarge(f"the image is {len(data)} bytes; at most {MAX_IMAGE_BYTES} are "
+                            "accepted")
     try:
-        opened = Image.open(io.BytesIO(data))
+        with warnings.catch_warnings():  # our budget, far below Pillow's warning threshold
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            opened = Image.open(io.BytesIO(data))  # reads the header only
+        width, height = opened.size
+        if width * height > MAX_IMAGE_PIXELS:
+            raise ImageTooLarge(f"the image is {width} x {height} pixels; at most "
+                                f"{MAX_IMAGE_PIXELS} pixels are accepted")
         opened.load()
         image = opened if opened.mode in ("L", "RGB", "RGBA") else opened.convert("RGB")
         barcodes = zxingcpp.read_barcodes(image)
