@@ -16,6 +16,7 @@ from fhir_server.auth import guard
 from fhir_server.auth.compartment import compartment_filter, compartment_params, in_compartment
 from fhir_server.auth.principal import CITIZEN, INTERNAL, Principal
 from fhir_server.errors import Forbidden, NotFound
+from fhir_server.health_cards.identity import check_identity_write
 from fhir_server.resource_types import is_supported
 from fhir_server.search.normalize import PARAM_SEP
 
@@ -100,6 +101,9 @@ def check_write(caller: Principal, action: str, type_name: str, proposed: Mappin
     if type_name in APPEND_ONLY and not (caller.kind == INTERNAL and action == "c"):
         raise Forbidden(f"{type_name} is an append-only trail: no one may write it")
     guard.check_type(action, type_name, caller)
+    if type_name == "Patient":  # verified identity (name, birth date, identifiers) is kept
+        check_identity_write(caller.kind, current, proposed,
+                             caller.roles if caller.kind == "staff" else None)
     if not is_citizen(caller):
         return
     if current is not None:

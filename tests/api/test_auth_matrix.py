@@ -17,6 +17,7 @@ from flask import Flask
 from jwcrypto import jwk, jwt
 
 from fhir_server.auth.principal import INTERNAL_PRINCIPAL, acting_as
+from fhir_server.health_cards.identity import mark_verified
 from fhir_server.interactions import crud
 from tests.api.auth_helpers import bearer, register
 from tests.conftest import BASE_URL
@@ -58,6 +59,10 @@ class World:
                                           ).version.id
             self.org = crud.create(svc, "Organization", {"resourceType": "Organization",
                                                          "name": "CDC"}).version.id
+            for pid in (self.a["patient"], self.family, self.b["patient"]):  # a site verified
+                stored = svc.store.read("Patient", pid).resource or {}
+                svc.store.update("Patient", pid, mark_verified(stored, "site-nurse",
+                                                               "2021-09-10T08:00:00+07:00"))
         self.tokens: dict[str, dict[str, str]] = {
             "A": bearer(self.a["access_token"]), "B": bearer(self.b["access_token"]),
             "anonymous": {},

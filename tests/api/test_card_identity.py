@@ -19,7 +19,6 @@ from tests.api.test_auth_matrix import World
 FHIR = {"Content-Type": "application/fhir+json"}
 CREDENTIAL = {"resourceType": "Parameters", "parameter": [
     {"name": "credentialType", "valueUri": "https://smarthealth.cards#immunization"}]}
-WIRED = pytest.mark.xfail(strict=False, reason="wired by the repository (access.check_write)")
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +75,6 @@ def test_nurse_verifies_and_the_card_carries_the_verified_identity(world: World)
     assert person.get("birthDate") == stored.get("birthDate")
 
 
-@WIRED
 def test_citizen_cannot_rename_a_verified_patient(world: World) -> None:
     assert _verify(world, "practitioner", world.a["patient"]).status_code == 200
     before = _patient(world, world.a["patient"])
@@ -98,7 +96,6 @@ def test_citizen_cannot_rename_a_verified_patient(world: World) -> None:
     assert _issue(world, "A", world.a["patient"]).status_code == 200  # still verified
 
 
-@WIRED
 def test_citizen_cannot_forge_the_verification(world: World) -> None:
     current = _patient(world, "B")
     assert not is_verified(current)
