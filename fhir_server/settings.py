@@ -19,6 +19,16 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
 
 
 AUDIT_MODES = ("all", "authenticated", "off")
+DB_TIMEOUT_MS = 2000
+
+
+def db_timeout_ms(env: Mapping[str, str] | None = None) -> int:
+    """FHIR_DB_TIMEOUT_MS: how long a request waits for an unreachable database (default 2 s)."""
+    value = _int(os.environ if env is None else env, "FHIR_DB_TIMEOUT_MS", DB_TIMEOUT_MS)
+    if value <= 0:
+        raise ValueError(f"FHIR_DB_TIMEOUT_MS must be a positive number of milliseconds "
+                         f"(got {value})")
+    return value
 
 
 def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
@@ -57,6 +67,7 @@ class Settings:
     passport_system: str = "urn:vn:passport"
     export_dir: str = "var/export"  # Bulk Data $export output files
     cors_origins: tuple[str, ...] = ("*",)  # browser origins allowed (FHIR API and /auth)
+    db_timeout_ms: int = 2000  # server selection timeout: a database outage answers 503 fast
     clock: Callable[[], datetime] = field(default=utc_now, compare=False)
 
     @classmethod
@@ -91,6 +102,7 @@ class Settings:
             export_dir=env.get("FHIR_EXPORT_DIR") or cls.export_dir,
             cors_origins=tuple(o.strip().rstrip("/") for o in env.get(
                 "FHIR_CORS_ORIGINS", "*").split(",") if o.strip()),
+            db_timeout_ms=db_timeout_ms(env),
         )
         return replace(settings, **overrides)  # type: ignore[arg-type]
 

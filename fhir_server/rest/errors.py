@@ -13,6 +13,7 @@ from fhir_server.model.jsonio import dumps
 from fhir_server.outcome import operation_outcome
 
 log = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = 5  # database unavailable: when a client should try again
 
 HTTP_ISSUE_CODES = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-found",
                     405: "not-supported", 406: "not-supported", 409: "conflict",
@@ -25,6 +26,12 @@ def error_response(status: int, issues: list[Issue],
     """An OperationOutcome response with the given status."""
     return Response(dumps(operation_outcome(issues)), status=status, headers=headers or {},
                     content_type="application/fhir+json; charset=utf-8")
+
+
+def database_unavailable() -> Response:
+    """503 + Retry-After, OperationOutcome code transient: the database cannot be reached."""
+    return error_response(503, [Issue("transient", "The database is unavailable; retry")],
+                          {"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def _fhir_error(exc: FhirError) -> Response:
@@ -52,8 +59,7 @@ def _unexpected(exc: Exception) -> Response:
         return _http_error(exc)
     if isinstance(exc, ConnectionFailure):
         log.error("database unreachable: %s", exc)
-        return error_response(503, [Issue("transient", "The database is unavailable; retry")],
-                              {"Retry-After": "5"})
+        return database_unavailable()
     if isinstance(exc, PyMongoError):
         log.exception("database error")
         return error_response(500, [Issue("exception", "A database error occurred")])

@@ -1,19 +1,37 @@
-"""System-level routes: /metadata and the service root."""
+"""System-level routes: /metadata, /healthz (the process) and /readyz (the database)."""
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, Response, current_app, request
+from pymongo.errors import PyMongoError
 
 from fhir_server.capability import capability_statement
+from fhir_server.rest.errors import database_unavailable
 from fhir_server.rest.responses import json_response
+from fhir_server.storage.connection import connect
 
 system = Blueprint("fhir_system", __name__)
+log = logging.getLogger(__name__)
 
 
 @system.get("/healthz")
 def healthz() -> Response:
     """Liveness probe: a trivial JSON answer that touches no database."""
     return Response(b'{"status":"ok"}', content_type="application/json")
+
+
+@system.get("/readyz")
+def readyz() -> Response:
+    """Readiness probe: 200 when the database answers a ping, else 503 + Retry-After."""
+    settings = current_app.extensions["fhir"].settings
+    try:
+        connect(settings.mongodb_uri, settings.database).command("ping")
+    except PyMongoError as exc:
+        log.warning("readiness: database unreachable: %s", exc)
+        return database_unavailable()
+    return Response(b'{"status":"ok","database":"ok"}', content_type="application/json")
 
 
 @system.get("/metadata")
