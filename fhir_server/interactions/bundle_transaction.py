@@ -243,9 +243,8 @@ def _no_transactions(error: PyMongoError) -> bool:
         error.code == 20 or "replica set" in str(error).lower())
 
 
-def run_transaction(svc: Services, entries: list[Entry],
-                    prefer: str = "representation") -> dict[str, Any]:
-    """Apply a transaction atomically and return the transaction-response Bundle."""
+def transact(svc: Services, entries: list[Entry]) -> list[EntryResult]:
+    """Run entries as one atomic unit (retried on write conflicts); their results in order."""
     if not svc.settings.use_transactions:
         raise FhirError("Transactions are disabled (FHIR_USE_TRANSACTIONS=0); they need a "
                         "MongoDB replica set", status=501, code="not-supported")
@@ -255,7 +254,7 @@ def run_transaction(svc: Services, entries: list[Entry],
             time.sleep(random.uniform(0.005, 0.02) * 2 ** attempt)
         try:
             with svc.store.atomic() as session:
-                results = TransactionRun(svc, entries, session).run()
+                return TransactionRun(svc, entries, session).run()
         except EntryError as error:
             if error.status != 409:
                 raise
@@ -269,14 +268,20 @@ def run_transaction(svc: Services, entries: list[Entry],
             if not _transient(error):
                 raise
             continue
-        base = svc.settings.base_url
-        for result, entry in zip(results, entries, strict=True):  # one AuditEvent per entry
-            with svc.store.audit_unit(entry_interaction(entry), entry.method,
-                                      entry.query) as unit:
-                unit.status = result.status
-                if entry.type_name is not None:
-                    unit.touch(entry.type_name, result.version.id if result.version else None)
-        return {"resourceType": "Bundle", "type": "transaction-response",
-                "entry": [response_entry(result, entry, base, prefer)
-                          for result, entry in zip(results, entries, strict=True)]}
     raise retry
+
+
+def run_transaction(svc: Services, entries: list[Entry],
+                    prefer: str = "representation") -> dict[str, Any]:
+    """Apply a transaction atomically and return the transaction-response Bundle."""
+    results = transact(svc, entries)
+    base = svc.settings.base_url
+    for result, entry in zip(results, entries, strict=True):  # one AuditEvent per entry
+        with svc.store.audit_unit(entry_interaction(entry), entry.method,
+                                  entry.query) as unit:
+            unit.status = result.status
+            if entry.type_name is not None:
+                unit.touch(entry.type_name, result.version.id if result.version else None)
+    return {"resourceType": "Bundle", "type": "transaction-response",
+            "entry": [response_entry(result, entry, base, prefer)
+                      for result, entry in zip(results, entries, strict=True)]}

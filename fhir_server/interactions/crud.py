@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import copy
+import uuid
 from typing import Any
 
 import jsonpatch
 
-from fhir_server.errors import Gone, InvalidRequest, NotFound, PreconditionFailed, Unprocessable
+from fhir_server.errors import (
+    FhirError,
+    Gone,
+    InvalidRequest,
+    NotFound,
+    PreconditionFailed,
+    Unprocessable,
+)
 from fhir_server.interactions.context import Services, WriteResult, parse_criteria
 from fhir_server.model.parse import check_id, check_type
 from fhir_server.storage.base import StoredVersion
@@ -43,6 +51,9 @@ def create(svc: Services, type_name: str, body: Any,
             raise PreconditionFailed("If-None-Exist matched more than one resource")
         if found:
             return WriteResult(found[0], created=False, changed=False)
+        if svc.settings.use_transactions:  # atomic: a claim on the criteria, as transactions
+            return _as_transaction(svc, resource, warnings, {
+                "method": "POST", "url": type_name, "ifNoneExist": if_none_exist})
     resource = {k: v for k, v in resource.items() if k != "id"}
     return WriteResult(svc.store.create(type_name, resource), created=True, issues=warnings)
 
@@ -64,10 +75,39 @@ def update(svc: Services, type_name: str, resource_id: str, body: Any,
     return WriteResult(version, created=created, issues=warnings)
 
 
+def _as_transaction(svc: Services, resource: dict[str, Any], warnings: list[Any],
+                    request: dict[str, Any]) -> WriteResult:
+    """A conditional write run as a one-entry transaction, so concurrent ones with the same
+    criteria serialise on the criteria's claim (exactly one creates; the others find it)."""
+    from fhir_server.interactions.bundle_errors import EntryError
+    from fhir_server.interactions.bundle_parse import parse_entry
+    from fhir_server.interactions.bundle_transaction import transact
+
+    entry = parse_entry({"fullUrl": f"urn:uuid:{uuid.uuid4()}", "resource": resource,
+                         "request": request}, 0, svc.settings.base_url)
+    try:
+        result = transact(svc, [entry])[0]
+    except EntryError as error:  # not in a Bundle: the same error without the entry path
+        raise FhirError(error.issues[0].diagnostics if error.issues else str(error),
+                        status=error.status, code=error.issues[0].code if error.issues
+                        else "processing") from None
+    assert result.version is not None
+    created = result.status == 201
+    return WriteResult(result.version, created=created, changed=created or
+                       request["method"] == "PUT", issues=[*warnings, *result.issues])
+
+
 def conditional_update(svc: Services, type_name: str, criteria: str, body: Any,
                        if_match: int | None = None) -> WriteResult:
     """PUT Type?criteria: update the single match, create when none, 412 when several."""
     check_type(type_name)
+    if svc.settings.use_transactions and not svc.search.match(type_name,
+                                                              parse_criteria(criteria)):
+        resource, warnings = svc.checked(body, type_name)  # no match yet: create atomically
+        request = {"method": "PUT", "url": f"{type_name}?{criteria}"}
+        if if_match is not None:
+            request["ifMatch"] = f'W/"{if_match}"'
+        return _as_transaction(svc, resource, warnings, request)
     found = svc.search.match(type_name, parse_criteria(criteria))
     if len(found) > 1:
         raise PreconditionFailed("The update criteria matched more than one resource")
