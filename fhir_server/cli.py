@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import logging
 import os
 import sys
@@ -13,18 +14,18 @@ from typing import Any
 
 from fhir_server.bulk.import_cli import add_import_arguments
 from fhir_server.embedded import EmbeddedStore
+from fhir_server.settings import Settings
 from fhir_server.storage.connection import disconnect_all
-
-DEFAULT_DATA_DIR = Path("var/mongo")
 
 
 @contextmanager
-def database(data_dir: Path) -> Iterator[str]:
+def database(data_dir: Path | None) -> Iterator[str]:
     """MONGODB_URI when set; otherwise an embedded SecantusDB on data_dir for the duration."""
     uri = os.environ.get("MONGODB_URI")
     if uri:
         yield uri
         return
+    data_dir = data_dir or Path(Settings.from_env().home) / "mongo"  # never the cwd
     store = EmbeddedStore(data_dir.resolve(), log_path=data_dir.resolve().parent / "mongo.log")
     print(f"embedded store: SecantusDB on {store.uri} with data in {data_dir}", flush=True)
     with store:
@@ -36,22 +37,27 @@ def database(data_dir: Path) -> Iterator[str]:
 
 
 def _services() -> Any:
+    """The services of an app for one-shot commands: no SMS retry thread (issue 12, 12a)."""
     from fhir_server import create_app
 
-    return create_app().extensions["fhir"].internal()
+    return create_app(Settings.from_env(sms_retry_seconds=0)).extensions["fhir"]
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
     """Load the demo data."""
+    with database(args.data_dir):
+        _seed()
+    return 0
+
+
+def _seed() -> None:
+    """Seed the demo data and logins, printing them."""
     from fhir_server.seed import seed, seed_accounts
 
-    with database(args.data_dir):
-        svc = _services()
-        created = seed(svc)
-        logins = seed_accounts(svc)
-    print(f"demo data: {created} resources created")
-    print("demo logins (POST /auth/login {username, password}):\n  " + "\n  ".join(logins))
-    return 0
+    svc = _services()
+    print(f"demo data: {seed(svc)} resources created", flush=True)
+    print("demo logins (POST /auth/login {username, password}):\n  "
+          + "\n  ".join(seed_accounts(svc)), flush=True)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -64,36 +70,25 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Run the server under gunicorn (embedded store unless MONGODB_URI is set)."""
-    from gunicorn.app.base import BaseApplication
-
     from fhir_server import create_app
+    from fhir_server.serving import Server
 
-    class Server(BaseApplication):
-        def load_config(self) -> None:
-            self.cfg.set("bind", f"{args.host}:{args.port}")
-            self.cfg.set("workers", args.workers)
-            self.cfg.set("threads", args.threads)
-            self.cfg.set("graceful_timeout", 10)
-            self.cfg.set("accesslog", "-" if args.access_log else None)
-
-        def load(self) -> Any:
-            return create_app()
-
+    options = {"bind": f"{args.host}:{args.port}", "workers": args.workers,
+               "threads": args.threads, "graceful_timeout": 10,
+               "accesslog": "-" if args.access_log else None}
     with database(args.data_dir):
         os.environ.setdefault("FHIR_BASE_URL", f"http://{args.host}:{args.port}")
         if args.seed:
-            from fhir_server.seed import seed, seed_accounts
-
-            svc = _services()
-            print(f"demo data: {seed(svc)} resources created", flush=True)
-            print("demo logins (POST /auth/login {username, password}):\n  "
-                  + "\n  ".join(seed_accounts(svc)), flush=True)
+            _seed()
         disconnect_all()  # workers open their own clients after the fork
-        base = os.environ["FHIR_BASE_URL"]
+        settings = Settings.from_env()
+        base = settings.base_url
         print(f"FHIR server:  {base}/metadata\nAPI docs:     {base}/docs\n"
-              f"OpenAPI:      {base}/openapi.json\nDemo patient: {base}/Patient/demo-nguyen-van-an",
-              flush=True)
-        Server().run()
+              f"OpenAPI:      {base}/openapi.json\nReadiness:    {base}/readyz\n"
+              f"Demo patient: {base}/Patient/demo-nguyen-van-an\n"
+              f"Keys:         access tokens in {settings.auth_key_dir}, health-card issuer keys "
+              f"in {settings.shc_key_dir}", flush=True)
+        Server(create_app, options).run()
     return 0
 
 
@@ -102,7 +97,7 @@ def _card_defaults() -> None:
     from fhir_server.settings import Settings
 
     settings = Settings.from_env()
-    os.environ.setdefault("FHIR_SERVER_SHC_KEY_DIR", settings.shc_key_dir)
+    os.environ.setdefault("FHIR_SERVER_SHC_KEY_DIR", settings.shc_key_dir)  # absolute (home)
     os.environ.setdefault("FHIR_SERVER_SHC_ISSUER", settings.issuer)
 
 
@@ -111,15 +106,31 @@ def cmd_keys(args: argparse.Namespace) -> int:
     from fhir_server.health_cards.cli import cli_keys
 
     _card_defaults()
+    if _wants_help(args.rest):
+        cli_keys(["--help"], out=io.StringIO())  # argparse prints the help, then exits
+        return 0
     return cli_keys(list(args.rest), out=sys.stdout)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
     """Verify a SMART Health Card (file, shc:/ text, JWS or QR image)."""
+    from fhir_server.errors import FhirError
     from fhir_server.health_cards.cli import cli_verify
 
     _card_defaults()
-    return cli_verify(list(args.rest), out=sys.stdout)
+    if _wants_help(args.rest):
+        cli_verify(["--help"], out=io.StringIO())  # argparse prints the help, then exits
+        return 0
+    try:
+        return cli_verify(list(args.rest), out=sys.stdout)
+    except FhirError as exc:  # e.g. an image beyond the size budget
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 1
+
+
+def _wants_help(rest: Sequence[str]) -> bool:
+    """True when a pass-through command's own arguments ask for its help."""
+    return any(item in ("-h", "--help") for item in rest)
 
 
 def cmd_card(args: argparse.Namespace) -> int:
@@ -195,8 +206,9 @@ def cmd_client(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="fhir-server", description=__doc__)
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
-                        help="embedded store data directory (when MONGODB_URI is not set)")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="embedded store data directory when MONGODB_URI is not set "
+                             "(default: FHIR_HOME/mongo)")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the FHIR server")
     serve.add_argument("--host", default="127.0.0.1")
@@ -245,8 +257,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the fhir-server console script."""
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    args, extra = build_parser().parse_known_args(argv)
+    if extra and args.command not in PASS_THROUGH:
+        build_parser().parse_args(argv)  # reports the unknown arguments and exits
+    if extra:
+        args.rest = [*extra, *args.rest]  # e.g. `verify --help`: argparse leaves it to us
+    before = _key_dirs()
+    code = int(args.func(args))
+    for kind, path in _key_dirs().items():
+        if path is not None and before.get(kind) is None:
+            print(f"created {kind} in {path}", file=sys.stderr)
+    return code
+
+
+PASS_THROUGH = ("keys", "verify")
+
+
+def _key_dirs() -> dict[str, str | None]:
+    """Each key directory of the configured FHIR_HOME, or None when it does not exist yet."""
+    settings = Settings.from_env()
+    found = {"access-token signing key and OTP secret": settings.auth_key_dir,
+             "health-card issuer keys": settings.shc_key_dir}
+    return {kind: path if Path(path).is_dir() else None for kind, path in found.items()}
 
 
 if __name__ == "__main__":

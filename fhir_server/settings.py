@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 
 def utc_now() -> datetime:
@@ -19,6 +20,27 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
 
 
 AUDIT_MODES = ("all", "authenticated", "off")
+
+
+def default_home(env: Mapping[str, str] | None = None) -> str:
+    """FHIR_HOME, else the checkout's var/ (run from source), else ~/.local/share/fhir_server."""
+    env = os.environ if env is None else env
+    if env.get("FHIR_HOME"):
+        return str(Path(env["FHIR_HOME"]).expanduser().resolve())
+    project = Path(__file__).resolve().parent.parent
+    if (project / "pyproject.toml").is_file():
+        return str(project / "var")
+    data = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return str(Path(data) / "fhir_server")
+
+
+def in_home(home: str, path: str) -> str:
+    """A configured path: absolute as given, relative ones inside FHIR_HOME (never the cwd)."""
+    return str(Path(home) / Path(path).expanduser())
+
+
+def _gateway_in_home(home: str, gateway: str) -> str:
+    return f"file:{in_home(home, gateway[5:])}" if gateway.startswith("file:") else gateway
 DB_TIMEOUT_MS = 2000
 
 
@@ -68,12 +90,14 @@ class Settings:
     export_dir: str = "var/export"  # Bulk Data $export output files
     cors_origins: tuple[str, ...] = ("*",)  # browser origins allowed (FHIR API and /auth)
     db_timeout_ms: int = 2000  # server selection timeout: a database outage answers 503 fast
+    home: str = "var"  # FHIR_HOME: key, export, outbox and embedded-store files live here
     clock: Callable[[], datetime] = field(default=utc_now, compare=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Read FHIR_* / MONGODB_URI variables; keyword overrides win."""
         env = os.environ if env is None else env
+        home = default_home(env)
         settings = cls(
             mongodb_uri=env.get("MONGODB_URI") or cls.mongodb_uri,
             database=env.get("FHIR_DATABASE") or cls.database,
@@ -83,12 +107,13 @@ class Settings:
             max_page_size=_int(env, "FHIR_MAX_PAGE_SIZE", cls.max_page_size),
             use_transactions=(env.get("FHIR_USE_TRANSACTIONS", "1") not in ("0", "false", "no")),
             shc_issuer=(env.get("FHIR_SERVER_SHC_ISSUER") or "").rstrip("/"),
-            shc_key_dir=env.get("FHIR_SERVER_SHC_KEY_DIR") or cls.shc_key_dir,
+            shc_key_dir=in_home(home, env.get("FHIR_SERVER_SHC_KEY_DIR") or "keys"),
             shc_trusted_file=env.get("FHIR_SERVER_SHC_TRUSTED") or "",
             auth_required=(env.get("FHIR_AUTH_REQUIRED", "1") not in ("0", "false", "no")),
             audit=_choice(env, "FHIR_AUDIT", cls.audit, AUDIT_MODES),
-            auth_key_dir=env.get("FHIR_AUTH_KEY_DIR") or cls.auth_key_dir,
-            sms_gateway=env.get("FHIR_SMS_GATEWAY") or cls.sms_gateway,
+            auth_key_dir=in_home(home, env.get("FHIR_AUTH_KEY_DIR") or "auth-keys"),
+            sms_gateway=_gateway_in_home(home, env.get("FHIR_SMS_GATEWAY")
+                                         or "file:sms-outbox.jsonl"),
             sms_api_key=env.get("FHIR_SMS_API_KEY") or "",
             sms_retry_seconds=_int(env, "FHIR_SMS_RETRY_SECONDS", cls.sms_retry_seconds),
             required_profiles=tuple(t.strip() for t in env.get("FHIR_REQUIRED_PROFILES", "")
@@ -99,10 +124,11 @@ class Settings:
             bhyt_system=env.get("FHIR_SYSTEM_BHYT") or cls.bhyt_system,
             bhxh_system=env.get("FHIR_SYSTEM_BHXH") or cls.bhxh_system,
             passport_system=env.get("FHIR_SYSTEM_PASSPORT") or cls.passport_system,
-            export_dir=env.get("FHIR_EXPORT_DIR") or cls.export_dir,
+            export_dir=in_home(home, env.get("FHIR_EXPORT_DIR") or "export"),
             cors_origins=tuple(o.strip().rstrip("/") for o in env.get(
                 "FHIR_CORS_ORIGINS", "*").split(",") if o.strip()),
             db_timeout_ms=db_timeout_ms(env),
+            home=home,
         )
         return replace(settings, **overrides)  # type: ignore[arg-type]
 

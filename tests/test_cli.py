@@ -146,3 +146,49 @@ def test_token_command(make_app: Any, tmp_path: Path, monkeypatch: pytest.Monkey
                       ).status_code == 200
     assert client.get("/Patient").status_code == 401
     assert main(["token", "--scope", "patient/*.read"]) == 2
+
+
+# Issue 12 point 12a: seeding (`seed`, `serve --seed`) leaves no SMS retry thread running
+def test_seed_leaves_no_retry_thread(mongo_uri: str, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    database = f"seedthr_{uuid.uuid4().hex[:8]}"
+    for name, value in (("MONGODB_URI", mongo_uri), ("FHIR_DATABASE", database),
+                        ("FHIR_LOAD_CONFORMANCE", "0"), ("FHIR_HOME", str(tmp_path)),
+                        ("FHIR_SMS_RETRY_SECONDS", "30")):
+        monkeypatch.setenv(name, value)
+    assert main(["seed"]) == 0
+    assert [t.name for t in threading.enumerate() if t.name == "sms-outbox"] == []
+    with MongoClient(mongo_uri) as client:
+        client.drop_database(database)
+
+
+# Issue 12 point 12d: the pass-through commands answer --help (exit 0)
+def test_verify_and_keys_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["verify", "--help"]) == 0
+    assert "usage: fhir-server verify" in capsys.readouterr().out
+    assert main(["keys", "-h"]) == 0
+    assert "usage: fhir-server keys" in capsys.readouterr().out
+
+
+# Issue 12 point 12e: keys go to FHIR_HOME whatever the current directory, and the CLI says so
+def test_keys_live_in_fhir_home_not_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    home, elsewhere = tmp_path / "home", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    for name in ("FHIR_AUTH_KEY_DIR", "FHIR_SERVER_SHC_KEY_DIR", "FHIR_SERVER_SHC_ISSUER"):
+        monkeypatch.setenv(name, "")  # recorded, so what the CLI sets is undone after the test
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("FHIR_HOME", str(home))
+    assert main(["token", "--scope", "system/*.read"]) == 0
+    assert main(["keys", "create"]) == 0
+    assert list(elsewhere.iterdir()) == []
+    assert (home / "auth-keys").is_dir() and (home / "keys").is_dir()
+    told = capsys.readouterr().err
+    assert f"created access-token signing key and OTP secret in {home / 'auth-keys'}" in told
+    assert f"created health-card issuer keys in {home / 'keys'}" in told
+    monkeypatch.setenv("FHIR_AUTH_KEY_DIR", "relative-keys")  # relative: inside FHIR_HOME
+    assert main(["token", "--scope", "system/*.read"]) == 0
+    assert (home / "relative-keys").is_dir() and list(elsewhere.iterdir()) == []

@@ -18,7 +18,7 @@ ID_PATTERN = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 def check_id(resource_id: str, expression: str = "id") -> str:
     """Reject ids that are not FHIR ids ([A-Za-z0-9-.]{1,64})."""
-    if not ID_PATTERN.fullmatch(resource_id):
+    if not ID_PATTERN.fullmatch(resource_id) or resource_id in (".", ".."):  # path segments
         raise InvalidRequest.at(f"Invalid resource id '{resource_id[:80]}'", expression, "value")
     return resource_id
 

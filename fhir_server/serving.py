@@ -1,0 +1,97 @@
+"""gunicorn for `fhir-server serve`: the worker whose own errors are OperationOutcome JSON.
+
+Issue 12 point 10: gunicorn answers some requests before the app sees them (NUL in a header:
+400, request line too long: 414, headers too large: 431) and wrote those as HTML. FhirWorker
+(gthread) writes them as FHIR OperationOutcome JSON like every other error. Point 12c: the
+control socket (gunicorn >= 25, one shared path per user by default) is disabled, so server
+instances never share one.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from gunicorn import util
+from gunicorn.app.base import BaseApplication
+from gunicorn.http import errors
+from gunicorn.workers.gthread import ThreadWorker
+
+from fhir_server.rest.errors import HTTP_ISSUE_CODES
+
+# gunicorn parse errors whose status is not 400 (every other ParseException is a 400)
+_STATUS: tuple[tuple[type[BaseException], int, str], ...] = (
+    (errors.LimitRequestLine, 414, "URI Too Long"),
+    (errors.LimitRequestHeaders, 431, "Request Header Fields Too Large"),
+    (errors.ExpectationFailed, 417, "Expectation Failed"),
+    (errors.UnsupportedTransferCoding, 501, "Not Implemented"),
+    (errors.ConfigurationProblem, 500, "Internal Server Error"),
+    (errors.ForbiddenProxyRequest, 403, "Forbidden"),
+    (ssl.SSLError, 403, "Forbidden"),
+)
+_APP_FAULTS = (errors.InvalidResponseHeader, errors.InvalidResponseHeaderName)
+ISSUE_CODES = {**HTTP_ISSUE_CODES, 414: "too-long", 431: "too-long", 417: "not-supported",
+               501: "not-supported", 500: "exception"}
+
+
+def classify(exc: BaseException) -> tuple[int, str, str]:
+    """(status, reason, message) of an error gunicorn met outside the application."""
+    if isinstance(exc, errors.ParseException | ssl.SSLError) and not isinstance(exc, _APP_FAULTS):
+        for kind, status, reason in _STATUS:
+            if isinstance(exc, kind):
+                return status, reason, str(exc)
+        return 400, "Bad Request", str(exc)
+    return 500, "Internal Server Error", "Internal server error"
+
+
+def outcome_bytes(status: int, reason: str, message: str) -> bytes:
+    """A complete HTTP/1.1 response carrying an OperationOutcome, connection closed."""
+    body = orjson.dumps({"resourceType": "OperationOutcome", "issue": [{
+        "severity": "error", "code": ISSUE_CODES.get(status, "invalid"),
+        "diagnostics": message[:500] or reason}]})
+    head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
+            f"Content-Type: application/fhir+json; charset=utf-8\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n")
+    return head.encode("latin-1") + body
+
+
+class FhirWorker(ThreadWorker):
+    """gunicorn's threaded worker, with its own error answers as OperationOutcome JSON."""
+
+    def handle_error(self, req: Any, client: Any, addr: Any, exc: BaseException) -> None:
+        """Log like gunicorn, then answer OperationOutcome JSON instead of an HTML page."""
+        status, reason, message = classify(exc)
+        ip = (addr or ("", -1))[0]
+        if status == 500:
+            self.log.exception("Error handling request %s", getattr(req, "uri", "(no URI read)"))
+        else:
+            self.log.warning("Invalid request from ip=%s: %s", ip, exc)
+        try:
+            util.write_nonblock(client, outcome_bytes(status, reason, message))
+        except Exception:  # noqa: BLE001 - the client may already be gone
+            self.log.debug("Failed to send error message.")
+
+
+WORKER = f"{__name__}.FhirWorker"
+
+
+class Server(BaseApplication):
+    """gunicorn running the FHIR app with FhirWorker and no control socket."""
+
+    def __init__(self, load_app: Callable[[], Any], options: dict[str, Any]) -> None:
+        self.load_app = load_app
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        """Our settings: FhirWorker, no shared control socket, then the caller's options."""
+        self.cfg.set("worker_class", WORKER)
+        self.cfg.set("control_socket_disable", True)
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        """The WSGI app (built in each worker after the fork)."""
+        return self.load_app()
