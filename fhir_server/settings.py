@@ -76,6 +76,7 @@ class Settings:
     shc_trusted_file: str = ""
     auth_required: bool = True
     audit: str = "all"  # AuditEvent per personal-data request: all | authenticated | off
+    audit_spool_dir: str = "var/audit-spool"  # AuditEvents on local disk until stored ("": none)
     auth_key_dir: str = "var/auth-keys"
     sms_gateway: str = "file:var/sms-outbox.jsonl"
     sms_api_key: str = ""
@@ -111,6 +112,7 @@ class Settings:
             shc_trusted_file=env.get("FHIR_SERVER_SHC_TRUSTED") or "",
             auth_required=(env.get("FHIR_AUTH_REQUIRED", "1") not in ("0", "false", "no")),
             audit=_choice(env, "FHIR_AUDIT", cls.audit, AUDIT_MODES),
+            audit_spool_dir=in_home(home, env.get("FHIR_AUDIT_SPOOL_DIR") or "audit-spool"),
             auth_key_dir=in_home(home, env.get("FHIR_AUTH_KEY_DIR") or "auth-keys"),
             sms_gateway=_gateway_in_home(home, env.get("FHIR_SMS_GATEWAY")
                                          or "file:sms-outbox.jsonl"),

@@ -54,7 +54,7 @@ class AuthService:
         self.otp = OtpCodes(db, _secret(key_dir, "otp-secret"), clock)
         self.accounts = Accounts(db, self.otp, self.throttle, self.outbox, clock)
         self.clients = Clients(db, f"{settings.base_url}/auth/token", clock)
-        self.audit = AuditSink(store_events, clock)
+        self.audit = AuditSink(store_events, clock, spool_dir=settings.audit_spool_dir)
         if settings.sms_retry_seconds > 0:
             threading.Thread(target=self._retry_sms, args=(settings.sms_retry_seconds,),
                              name="sms-outbox", daemon=True).start()
