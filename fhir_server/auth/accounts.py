@@ -5,25 +5,26 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from fhir_server.auth.backoff import LoginBackoff
 from fhir_server.auth.otp import OtpCodes
 from fhir_server.auth.passwords import check_strength, hash_password, verify_password
 from fhir_server.auth.phones import normalise_phone
 from fhir_server.auth.principal import CITIZEN, STAFF
+from fhir_server.auth.registrations import PendingRegistrations
 from fhir_server.auth.throttle import Throttle
-from fhir_server.errors import Conflict, InvalidRequest, TooManyRequests, Unauthorized
+from fhir_server.errors import Conflict, InvalidRequest, Unauthorized
 from fhir_server.notify.outbox import Outbox
 
 ACCOUNTS = "_accounts"
 BHXH = re.compile(r"\d{10}")
-LOCK_AFTER = 5
-LOCK_FOR = timedelta(minutes=15)
 
 
 def _text(body: dict[str, Any], name: str, limit: int = 200) -> str:
@@ -42,6 +43,9 @@ class Accounts:
                  clock: Callable[[], datetime]) -> None:
         self.collection = db[ACCOUNTS]
         self.otp, self.throttle, self.outbox, self.clock = otp, throttle, outbox, clock
+        self.registrations = PendingRegistrations(db, clock)
+        self.backoff = LoginBackoff(db, clock)
+        self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sms-reset")
         self.collection.create_index([("phone", ASCENDING)], unique=True)
         self.collection.create_index([("bhxh", ASCENDING)], unique=True, sparse=True)
 
@@ -49,15 +53,17 @@ class Accounts:
         """An account by id."""
         return self.collection.find_one({"_id": account_id})
 
-    def _send_code(self, purpose: str, phone: str, address: str | None) -> None:
+    def _throttle_codes(self, purpose: str, phone: str, address: str | None) -> None:
         self.throttle.hit(f"otp-ip:{address}", 20, 3600, "code requests from this address")
         self.throttle.hit(f"otp-gap:{purpose}:{phone}", 1, 60, "code requests for this phone")
         self.throttle.hit(f"otp-phone:{phone}", 5, 3600, "code requests for this phone")
-        code = self.otp.issue(purpose, phone)
-        self.outbox.enqueue(phone, f"Ma xac thuc So suc khoe dien tu: {code} (hieu luc 5 phut)")
 
-    def start_registration(self, body: dict[str, Any], address: str | None) -> str:
-        """Validate, keep a pending account and text a code; returns the E.164 phone."""
+    @staticmethod
+    def _text_for(code: str) -> str:
+        return f"Ma xac thuc So suc khoe dien tu: {code} (hieu luc 5 phut)"
+
+    def start_registration(self, body: dict[str, Any], address: str | None) -> tuple[str, str]:
+        """Validate, keep a pending registration and text a code; returns (phone, its id)."""
         name = _text(body, "full_name")
         phone = normalise_phone(_text(body, "phone", 32))
         password = _text(body, "password", 128)
@@ -66,88 +72,108 @@ class Accounts:
         if bhxh is not None and not (isinstance(bhxh, str) and BHXH.fullmatch(bhxh)):
             raise InvalidRequest.at("bhxh must be the 10-digit social insurance code", "bhxh",
                                     "value")
-        existing = self.collection.find_one({"phone": phone})
-        if existing is not None and existing["status"] != "pending":
+        if self.collection.find_one({"phone": phone, "status": {"$ne": "pending"}}):
             raise Conflict.at("An account with this phone number exists already", "phone")
         if bhxh and self.collection.find_one({"bhxh": bhxh, "phone": {"$ne": phone}}):
             raise Conflict.at("This BHXH code belongs to another account", "bhxh")
-        self._send_code("register", phone, address)
+        self._throttle_codes("register", phone, address)
         pending = {"phone": phone, "name": name, "password": hash_password(password),
-                   "status": "pending", "kind": CITIZEN, "created": self.clock(),
+                   "created": self.clock(),
                    "details": {k: body[k] for k in ("birthDate", "gender") if k in body}}
         if bhxh:
             pending["bhxh"] = bhxh
-        self.collection.update_one({"phone": phone},
-                                   {"$set": pending, "$setOnInsert": {"_id": str(uuid.uuid4())}},
-                                   upsert=True)
-        return phone
+        registration = self.registrations.add(pending)
+        self.outbox.enqueue(phone, self._text_for(self.otp.issue("register", registration)))
+        return phone, registration
 
     def confirm_registration(self, body: dict[str, Any],
                              create_patient: Callable[[dict[str, Any]], str]) -> dict[str, Any]:
-        """Check the code, create and link the Patient, activate the account."""
-        phone = normalise_phone(_text(body, "phone", 32))
-        account = self.collection.find_one({"phone": phone, "status": "pending"})
-        if account is None:
-            raise InvalidRequest.at("No pending registration for this phone", "phone",
-                                    "not-found")
-        self.otp.consume("register", phone, str(body.get("code", "")))
-        patient_id = create_patient(account)
+        """Check the registration's own code, create and link the Patient, activate."""
+        pending = self.registrations.find(body.get("registration"))
+        phone = pending["phone"]
+        if body.get("phone") is not None and normalise_phone(_text(body, "phone", 32)) != phone:
+            raise InvalidRequest.at("This is not the phone of the registration", "phone",
+                                    "value")
+        self.otp.consume("register", pending["_id"], str(body.get("code", "")))
+        self.collection.delete_many({"phone": phone, "status": "pending"})  # earlier scheme
+        kept = ("phone", "name", "password", "created", "details", "bhxh")
+        account: dict[str, Any] = {k: pending[k] for k in kept if k in pending}
+        account.update({"_id": str(uuid.uuid4()), "kind": CITIZEN, "status": "pending"})
+        try:
+            self.collection.insert_one(account)
+        except DuplicateKeyError:
+            raise Conflict("An account with this phone number or BHXH code exists already"
+                           ) from None
+        try:
+            patient_id = create_patient(account)
+        except BaseException:
+            self.collection.delete_one({"_id": account["_id"]})
+            raise
         self.collection.update_one({"_id": account["_id"]}, {"$set": {
             "status": "active", "patient": patient_id, "family": []}})
+        self.registrations.close(phone)
         return self.collection.find_one({"_id": account["_id"]}) or {}
 
-    def _candidates(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+    def _candidates(self, body: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
+        """Active accounts the username may name, and the username's normal form."""
         found: list[dict[str, Any]] = []
         username = str(body.get("username") or body.get("phone") or body.get("bhxh") or "")
         if not username or len(username) > 32:
             raise InvalidRequest.at("username (phone or BHXH code) is required", "username",
                                     "required")
+        key = username
         if "bhxh" not in body:
             try:
-                account = self.collection.find_one({"phone": normalise_phone(username)})
-                found += [account] if account else []
+                key = normalise_phone(username)
+                found += [a for a in [self.collection.find_one({"phone": key})] if a]
             except InvalidRequest:
                 pass
         if BHXH.fullmatch(username):
             account = self.collection.find_one({"bhxh": username})
             found += [account] if account and account not in found else []
-        return found
+        return [a for a in found if a.get("status") == "active"], key
 
     def login(self, body: dict[str, Any], address: str | None) -> dict[str, Any]:
-        """The account whose phone or BHXH code and password match (401 otherwise)."""
+        """The account whose username and password match: 401 otherwise, 429 while waiting.
+
+        Known and unknown usernames take the same path: a try is claimed per (account or
+        username, address) before one argon2 verify (against a dummy hash when unknown).
+        """
         self.throttle.hit(f"login-ip:{address}", 60, 900, "login attempts from this address")
         password = str(body.get("password") or "")
-        candidates = [a for a in self._candidates(body) if a.get("status") == "active"]
-        now = self.clock()
-        for account in candidates:
-            locked = account.get("locked_until")
-            if locked is not None and locked.timestamp() > now.timestamp():
-                error = TooManyRequests("The account is locked after repeated failures; "
-                                        "try later or reset the password")
-                error.headers = {"Retry-After": str(int(locked.timestamp() - now.timestamp()))}
-                raise error
-        for account in candidates:
-            if verify_password(account.get("password"), password):
-                self.collection.update_one({"_id": account["_id"]}, {
-                    "$set": {"failed": 0, "last_login": now}, "$unset": {"locked_until": ""}})
-                return account
+        candidates, username = self._candidates(body)
+        subjects = [f"acct:{a['_id']}" for a in candidates] or [f"user:{username}"]
+        for subject in subjects:
+            self.backoff.claim(subject, address)
         if not candidates:
             verify_password(None, password)  # same work as a real check
         for account in candidates:
-            failed = int(account.get("failed", 0)) + 1
-            update: dict[str, Any] = {"failed": failed}
-            if failed >= LOCK_AFTER:
-                update = {"failed": 0, "locked_until": now + LOCK_FOR}
-            self.collection.update_one({"_id": account["_id"]}, {"$set": update})
+            if verify_password(account.get("password"), password):
+                self.backoff.release(f"acct:{account['_id']}", address)
+                self.collection.update_one({"_id": account["_id"]},
+                                           {"$set": {"last_login": self.clock()}})
+                return account
         raise Unauthorized("Wrong phone/BHXH code or password")
 
     def start_reset(self, body: dict[str, Any], address: str | None) -> None:
-        """Text a reset code when the phone has an active account (same answer otherwise)."""
+        """Text a reset code when the phone has an active account; the same answer otherwise.
+
+        Both paths are throttled alike and the text leaves from a background thread, so
+        neither the status nor the gateway's latency tells whether the account exists.
+        """
         phone = normalise_phone(_text(body, "phone", 32))
-        if self.collection.find_one({"phone": phone, "status": "active"}) is not None:
-            self._send_code("reset", phone, address)
-        else:
-            self.throttle.hit(f"otp-ip:{address}", 20, 3600, "code requests from this address")
+        active = self.collection.find_one({"phone": phone, "status": "active"}) is not None
+        self._throttle_codes("reset", phone, address)
+        if not active:
+            self.otp.discard("reset", phone)  # one write, like issuing a code
+            return
+        self.outbox.enqueue(phone, self._text_for(self.otp.issue("reset", phone)),
+                            deliver_now=False)
+        self._sender.submit(self.outbox.deliver_pending)
+
+    def flush_sms(self, timeout: float = 10.0) -> None:
+        """Wait until the texts handed to the background sender have been tried."""
+        self._sender.submit(lambda: None).result(timeout)
 
     def finish_reset(self, body: dict[str, Any]) -> dict[str, Any]:
         """Check the code and set the new password; returns the account."""
@@ -160,8 +186,9 @@ class Accounts:
                                     "invalid")
         self.otp.consume("reset", phone, str(body.get("code", "")))
         self.collection.update_one({"_id": account["_id"]}, {
-            "$set": {"password": hash_password(password), "failed": 0},
-            "$unset": {"locked_until": ""}})
+            "$set": {"password": hash_password(password)},
+            "$unset": {"failed": "", "locked_until": ""}})
+        self.backoff.forget(f"acct:{account['_id']}")
         return account
 
     def add_family_member(self, account_id: str, patient_id: str) -> dict[str, Any]:

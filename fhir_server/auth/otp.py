@@ -18,12 +18,16 @@ MAX_ATTEMPTS = 5
 
 
 class OtpCodes:
-    """Issues and checks codes per (purpose, phone); a new code replaces the previous one."""
+    """Issues and checks codes per (purpose, key); a new code replaces the previous one.
+
+    The key is the phone (password reset) or a pending registration's id (registration).
+    """
 
     def __init__(self, db: Database, secret: bytes, clock: Callable[[], datetime]) -> None:
         self.collection = db[OTPS]
         self.secret = secret
         self.clock = clock
+        self.collection.create_index("expires", expireAfterSeconds=3600)  # leftovers go
 
     def _digest(self, purpose: str, phone: str, code: str) -> str:
         return hmac.new(self.secret, f"{purpose}|{phone}|{code}".encode(),
@@ -37,6 +41,10 @@ class OtpCodes:
             {"hash": self._digest(purpose, phone, code), "expires": self.clock() + LIFETIME,
              "attempts": 0}, upsert=True)
         return code
+
+    def discard(self, purpose: str, phone: str) -> None:
+        """No code for this purpose and key any more."""
+        self.collection.delete_one({"_id": f"{purpose}:{phone}"})
 
     def consume(self, purpose: str, phone: str, code: str) -> None:
         """Accept the code once; wrong, expired, exhausted or reused codes give 400."""

@@ -43,13 +43,14 @@ def _body() -> dict[str, Any]:
 def register() -> Response:
     """Start a registration: full_name, phone, password (bhxh, birthDate, gender optional)."""
     _, service = _services()
-    phone = service.accounts.start_registration(_body(), request.remote_addr)
-    return _json({"status": "code-sent", "phone": phone, "expires_in": 300}, 202)
+    phone, registration = service.accounts.start_registration(_body(), request.remote_addr)
+    return _json({"status": "code-sent", "phone": phone, "registration": registration,
+                  "expires_in": 300}, 202)
 
 
 @auth.post("/auth/register/confirm")
 def confirm() -> Response:
-    """Finish a registration with the SMS code: the account is active, its Patient created."""
+    """Finish a registration: its id and SMS code; the account is active, its Patient made."""
     svc, service = _services()
     account = service.accounts.confirm_registration(
         _body(), lambda pending: create_account_patient(svc, pending))

@@ -37,8 +37,8 @@ def register(app: Flask, client: FlaskClient, name: str = "Trần Thị Mai",
     started = client.post("/auth/register", json={"full_name": name, "phone": phone,
                                                   "password": PASSWORD, **extra})
     assert started.status_code == 202, started.get_json()
-    e164 = started.get_json()["phone"]
-    confirmed = client.post("/auth/register/confirm",
-                            json={"phone": phone, "code": sms_codes(app, e164)[-1]})
+    e164, registration = started.get_json()["phone"], started.get_json()["registration"]
+    confirmed = client.post("/auth/register/confirm", json={
+        "registration": registration, "code": sms_codes(app, e164)[-1]})
     assert confirmed.status_code == 201, confirmed.get_json()
     return {**confirmed.get_json(), "phone": phone, "e164": e164}

@@ -48,18 +48,21 @@ def test_registration_bad_input_changes_nothing(auth_app: Flask, web: FlaskClien
     assert bad_phone.status_code == 400
     started = web.post("/auth/register", json={"full_name": "A", "phone": phone,
                                                "password": PASSWORD})
-    e164 = started.get_json()["phone"]
+    e164, registration = started.get_json()["phone"], started.get_json()["registration"]
     code = sms_codes(auth_app, e164)[-1]
     wrong = "000000" if code != "000000" else "111111"
-    assert web.post("/auth/register/confirm", json={"phone": phone, "code": wrong}
+    confirm = {"registration": registration, "code": wrong}
+    assert web.post("/auth/register/confirm", json=confirm).status_code == 400
+    assert web.post("/auth/register/confirm", json={**confirm, "code": "abc"}
                     ).status_code == 400
-    assert web.post("/auth/register/confirm", json={"phone": phone, "code": "abc"}
-                    ).status_code == 400
+    missing = web.post("/auth/register/confirm", json={"phone": phone, "code": code})
+    assert missing.status_code == 400  # the registration id is required
+    assert missing.get_json()["issue"][0]["expression"] == ["registration"]
     accounts = auth_app.extensions["fhir"].components["auth"].accounts.collection
-    assert accounts.find_one({"phone": e164})["status"] == "pending"
-    assert web.post("/auth/register/confirm", json={"phone": phone, "code": code}
+    assert accounts.find_one({"phone": e164}) is None  # pending: no account yet
+    assert web.post("/auth/register/confirm", json={**confirm, "code": code}
                     ).status_code == 201
-    replay = web.post("/auth/register/confirm", json={"phone": phone, "code": code})
+    replay = web.post("/auth/register/confirm", json={**confirm, "code": code})
     assert replay.status_code == 400  # a used code cannot be replayed
     duplicate = web.post("/auth/register", json={"full_name": "B", "phone": phone,
                                                  "password": PASSWORD})
@@ -68,19 +71,22 @@ def test_registration_bad_input_changes_nothing(auth_app: Flask, web: FlaskClien
 
 def test_code_attempts_and_expiry(auth_app: Flask, web: FlaskClient) -> None:
     phone = next_phone()
-    e164 = web.post("/auth/register", json={"full_name": "A", "phone": phone,
-                                            "password": PASSWORD}).get_json()["phone"]
+    started = web.post("/auth/register", json={"full_name": "A", "phone": phone,
+                                               "password": PASSWORD}).get_json()
+    e164, registration = started["phone"], started["registration"]
     code = sms_codes(auth_app, e164)[-1]
     wrong = "000000" if code != "000000" else "111111"
     for _ in range(5):
-        web.post("/auth/register/confirm", json={"phone": phone, "code": wrong})
-    exhausted = web.post("/auth/register/confirm", json={"phone": phone, "code": code})
+        web.post("/auth/register/confirm", json={"registration": registration, "code": wrong})
+    exhausted = web.post("/auth/register/confirm",
+                         json={"registration": registration, "code": code})
     assert exhausted.status_code == 400  # five wrong attempts burn the code
     otps = auth_app.extensions["fhir"].components["auth"].otp
-    fresh = otps.issue("register", e164)
-    otps.collection.update_one({"_id": f"register:{e164}"},
+    fresh = otps.issue("register", registration)
+    otps.collection.update_one({"_id": f"register:{registration}"},
                                {"$set": {"expires": otps.clock().replace(year=2000)}})
-    expired = web.post("/auth/register/confirm", json={"phone": phone, "code": fresh})
+    expired = web.post("/auth/register/confirm",
+                       json={"registration": registration, "code": fresh})
     assert expired.status_code == 400 and "expired" in expired.get_json()["issue"][0][
         "diagnostics"]
 
@@ -136,6 +142,7 @@ def test_logout_revokes_access_and_refresh(auth_app: Flask, web: FlaskClient) ->
 def test_password_reset(auth_app: Flask, web: FlaskClient) -> None:
     tokens = register(auth_app, web)
     assert web.post("/auth/password/reset", json={"phone": tokens["phone"]}).status_code == 202
+    auth_app.extensions["fhir"].components["auth"].accounts.flush_sms()
     code = sms_codes(auth_app, tokens["e164"])[-1]
     weak = web.post("/auth/password/reset/confirm", json={
         "phone": tokens["phone"], "code": code, "new_password": "weak"})
