@@ -203,3 +203,19 @@ def test_reset_does_not_wait_for_the_sms_gateway(auth_app: Flask, web: FlaskClie
     assert time.perf_counter() - started < 0.8
     service.accounts.flush_sms()
     assert len(sms_codes(auth_app, account["e164"])) == before + 1  # the text still went
+
+
+def test_password_reset_ends_the_wait_everywhere(auth_app: Flask, web: FlaskClient) -> None:
+    """Issue 12 point 3: the owner who resets the password logs in at once from the address
+    that was waiting."""
+    account = register(auth_app, web)
+    for _ in range(6):
+        _login(web, account["phone"], WRONG, "10.6.0.1")
+    assert _login(web, account["phone"], PASSWORD, "10.6.0.1").status_code == 429
+    assert web.post("/auth/password/reset", json={"phone": account["phone"]}
+                    ).status_code == 202
+    auth_app.extensions["fhir"].components["auth"].accounts.flush_sms()
+    assert web.post("/auth/password/reset/confirm", json={
+        "phone": account["phone"], "code": sms_codes(auth_app, account["e164"])[-1],
+        "new_password": "NewLotus2025"}).status_code == 204
+    assert _login(web, account["phone"], "NewLotus2025", "10.6.0.1").status_code == 200
