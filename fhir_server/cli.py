@@ -40,7 +40,7 @@ def _services() -> Any:
     """The services of an app for one-shot commands: no SMS retry thread (issue 12, 12a)."""
     from fhir_server import create_app
 
-    return create_app(Settings.from_env(sms_retry_seconds=0)).extensions["fhir"]
+    return create_app(Settings.from_env(sms_retry_seconds=0)).extensions["fhir"].internal()
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
