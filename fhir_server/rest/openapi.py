@@ -1,4 +1,9 @@
-"""OpenAPI document (flask-smorest) describing the FHIR REST API, and its local docs page."""
+"""OpenAPI document (flask-smorest) describing the FHIR REST API, and its local docs page.
+
+Every documented response is what the route really sends: resources with their fixed
+`resourceType`, Bundles, and OperationOutcome (application/fhir+json) for every error
+(http.html#summary, operationoutcome.html). tests/api/test_schemathesis.py holds it to that.
+"""
 
 from __future__ import annotations
 
@@ -9,59 +14,217 @@ from flask import Flask, Response, request, send_from_directory
 from flask_smorest import Api
 
 from fhir_server import __version__
-from fhir_server.model.schemas import resource_json_schemas
+from fhir_server.model.schemas import (
+    bundle_schema,
+    capability_statement_schema,
+    operation_outcome_schema,
+    resource_json_schemas,
+)
 from fhir_server.resource_types import RESOURCE_TYPES
 
 FHIR_BODY = "application/fhir+json"
-OUTCOME = {"description": "OperationOutcome describing the error",
-           "content": {FHIR_BODY: {"schema": {"type": "object"}}}}
-ERRORS = {str(code): OUTCOME for code in (400, 404, 406, 410, 412, 415, 422)}
+JSON_BODY = "application/json"  # answered instead of FHIR_BODY for Accept: application/json
+FORM_BODY = "application/x-www-form-urlencoded"
+PATCH_BODY = "application/json-patch+json"
+# datatypes.html#id, without the ids made only of dots (path segments '.' and '..')
+ID_SCHEMA = {"type": "string", "minLength": 1, "maxLength": 64,
+             "pattern": r"^[A-Za-z0-9\-.]*[A-Za-z0-9\-][A-Za-z0-9\-.]*$"}
+ERROR_TEXT = {400: "Bad request", 401: "Authentication required", 403: "Forbidden",
+              404: "Unknown or not visible", 405: "Method not allowed", 406: "Not acceptable",
+              409: "Conflict", 410: "Deleted", 412: "Precondition failed",
+              413: "Too large", 415: "Unsupported media type", 422: "Unprocessable entity",
+              429: "Too many requests", 501: "Not implemented (transactions off)",
+              503: "Database unavailable"}
+COMMON = (400, 401, 403, 406, 503)
+WRITE = (*COMMON, 409, 412, 413, 415, 422)
+_FORM_PARAMS = {"_count": {"type": "integer"}, "_id": {"type": "string"},
+                "_lastUpdated": {"type": "string"}, "_sort": {"type": "string"}}
 
 
-def _body(schema: str) -> dict[str, Any]:
-    return {"content": {FHIR_BODY: {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+def _ref(schema: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{schema}"}
 
 
-def _ok(description: str, schema: str) -> dict[str, Any]:
-    return {"description": description, **_body(schema)}
+def _content(schema: dict[str, Any], *media: str) -> dict[str, Any]:
+    return {"content": {name: {"schema": schema} for name in media}}
+
+
+def _ok(description: str, *schemas: str) -> dict[str, Any]:
+    """A success response: the first schema, or (several) any of them, in both JSON types."""
+    schema = _ref(schemas[0]) if len(schemas) == 1 else {"anyOf": [_ref(s) for s in schemas]}
+    return {"description": description, **_content(schema, FHIR_BODY, JSON_BODY)}
+
+
+def success_responses() -> dict[str, Any]:
+    """Component responses: each type's resource, a write answer, Bundle, OperationOutcome."""
+    shared = {"Bundle": _ok("Bundle", "Bundle"),
+              "Outcome": _ok("OperationOutcome", "OperationOutcome"),
+              "CapabilityStatement": _ok("CapabilityStatement", "CapabilityStatement")}
+    for name in RESOURCE_TYPES:
+        shared[name] = _ok(name, name)
+        # the resource, or an OperationOutcome for Prefer: return=OperationOutcome
+        shared[f"Written{name}"] = _ok(f"{name} (or OperationOutcome)", name, "OperationOutcome")
+    return shared
+
+
+def _answer(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/responses/{name}"}
+
+
+def _errors(*codes: int) -> dict[str, Any]:
+    """References to the shared OperationOutcome responses of these statuses."""
+    return {str(code): {"$ref": f"#/components/responses/Error{code}"}
+            for code in sorted(set(codes))}
+
+
+def error_responses() -> dict[str, Any]:
+    """Component responses: each error status answers an OperationOutcome (fhir+json only)."""
+    return {f"Error{code}": {"description": f"{text}: OperationOutcome",
+                             **_content(_ref("OperationOutcome"), FHIR_BODY)}
+            for code, text in ERROR_TEXT.items()}
+
+
+def _header(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "header", "required": False, "description": description,
+            "schema": {"type": "string"}}
+
+
+def _query(name: str, schema: dict[str, Any], required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "schema": schema}
+
+
+def shared_parameters() -> dict[str, Any]:
+    """Component parameters used by every type: ids, If-Match, result parameters."""
+    return {"id": {"name": "id", "in": "path", "required": True, "schema": ID_SCHEMA},
+            "vid": {"name": "vid", "in": "path", "required": True, "schema": ID_SCHEMA},
+            "If-Match": _header("If-Match", 'version-aware update: W/"<versionId>"'),
+            **{name: _query(name, schema) for name, schema in _FORM_PARAMS.items()}}
+
+
+def _param(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/parameters/{name}"}
+
+
+def _search_params() -> list[dict[str, Any]]:
+    return [_param(name) for name in _FORM_PARAMS]
+
+
+def _form_body() -> dict[str, Any]:
+    return {"required": False, **_content(
+        {"type": "object", "properties": _FORM_PARAMS}, FORM_BODY)}
+
+
+def _resource_body(name: str) -> dict[str, Any]:
+    return {"required": True, **_content(_ref(name), FHIR_BODY, JSON_BODY)}
+
+
+def _patch_body() -> dict[str, Any]:
+    operation = {"type": "object", "required": ["op", "path"], "properties": {
+        "op": {"type": "string", "enum": ["add", "remove", "replace", "move", "copy", "test"]},
+        "path": {"type": "string"}, "from": {"type": "string"}, "value": {}}}
+    return {"required": True, **_content({"type": "array", "items": operation}, PATCH_BODY)}
 
 
 def _type_paths(name: str) -> dict[str, dict[str, Any]]:
-    rid = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
-    vid = {"name": "vid", "in": "path", "required": True, "schema": {"type": "string"}}
+    """The type- and instance-level interactions of one resource type (http.html#summary)."""
+    rid, vid, if_match = _param("id"), _param("vid"), _param("If-Match")
     tag = [name]
-    bundle = {"200": {"description": "Bundle", "content": {FHIR_BODY: {"schema": {
-        "type": "object"}}}}, **ERRORS}
+    bundle = {"200": _answer("Bundle")}
+    written, read = _answer(f"Written{name}"), _answer(name)
+    deleted = {"200": _answer("Outcome"),
+               "204": {"description": "Nothing to delete (or Prefer: return=minimal)"}}
+    criteria = _query("identifier", {"type": "string"}, required=True)
     return {
         f"/{name}": {
-            "get": {"tags": tag, "summary": f"Search {name}", "responses": bundle},
-            "post": {"tags": tag, "summary": f"Create a {name}", "requestBody": _body(name),
-                     "responses": {"201": _ok("Created", name), **ERRORS}},
+            "get": {"tags": tag, "summary": f"Search {name}", "parameters": _search_params(),
+                    "responses": {**bundle, **_errors(*COMMON)}},
+            "post": {"tags": tag, "summary": f"Create a {name}",
+                     "parameters": [_header("If-None-Exist", "conditional create criteria")],
+                     "requestBody": _resource_body(name),
+                     "responses": {"200": written,
+                                   "201": written, **_errors(*WRITE)}},
+            "put": {"tags": tag, "summary": f"Conditional update of a {name}",
+                    "parameters": [criteria, if_match], "requestBody": _resource_body(name),
+                    "responses": {"200": written,
+                                  "201": written, **_errors(*WRITE)}},
+            "delete": {"tags": tag, "summary": f"Conditional delete of a {name}",
+                       "parameters": [criteria],
+                       "responses": {**deleted, **_errors(*COMMON, 404, 409, 412)}},
         },
+        f"/{name}/_search": {"post": {
+            "tags": tag, "summary": f"Search {name} (form body)", "requestBody": _form_body(),
+            "responses": {**bundle, **_errors(*COMMON, 415)}}},
         f"/{name}/{{id}}": {
             "parameters": [rid],
             "get": {"tags": tag, "summary": f"Read a {name}",
-                    "responses": {"200": _ok(name, name), **ERRORS}},
+                    "responses": {"200": read,
+                                  "304": {"description": "Not modified"},
+                                  **_errors(*COMMON, 404, 410)}},
             "put": {"tags": tag, "summary": f"Update (or create) a {name}",
-                    "requestBody": _body(name),
-                    "responses": {"200": _ok("Updated", name), "201": _ok("Created", name),
-                                  **ERRORS}},
+                    "parameters": [if_match], "requestBody": _resource_body(name),
+                    "responses": {"200": written,
+                                  "201": written, **_errors(*WRITE, 405)}},
             "patch": {"tags": tag, "summary": f"Patch a {name} (JSON Patch)",
-                      "requestBody": {"content": {"application/json-patch+json": {
-                          "schema": {"type": "array", "items": {"type": "object"}}}}},
-                      "responses": {"200": _ok("Patched", name), **ERRORS}},
-            "delete": {"tags": tag, "summary": f"Delete a {name}",
-                       "responses": {"200": OUTCOME, "204": {"description": "Already deleted"},
-                                     **ERRORS}},
+                      "parameters": [if_match], "requestBody": _patch_body(),
+                      "responses": {"200": written,
+                                    **_errors(*WRITE, 404, 410)}},
+            "delete": {"tags": tag, "summary": f"Delete a {name}", "parameters": [if_match],
+                       "responses": {**deleted, **_errors(*COMMON, 404, 409, 412)}},
         },
         f"/{name}/{{id}}/_history": {"parameters": [rid], "get": {
-            "tags": tag, "summary": f"History of one {name}", "responses": bundle}},
+            "tags": tag, "summary": f"History of one {name}", "parameters": _search_params(),
+            "responses": {**bundle, **_errors(*COMMON, 404, 410)}}},
         f"/{name}/{{id}}/_history/{{vid}}": {"parameters": [rid, vid], "get": {
             "tags": tag, "summary": f"Read one version of a {name}",
-            "responses": {"200": _ok(name, name), **ERRORS}}},
-        f"/{name}/_history": {"get": {"tags": tag, "summary": f"History of all {name}",
-                                      "responses": bundle}},
+            "responses": {"200": read, "304": {"description": "Not modified"},
+                          **_errors(*COMMON, 404, 410)}}},
+        f"/{name}/_history": {"get": {
+            "tags": tag, "summary": f"History of all {name}", "parameters": _search_params(),
+            "responses": {**bundle, **_errors(*COMMON)}}},
     }
+
+
+def _system_paths() -> dict[str, dict[str, Any]]:
+    """Capabilities, system search and history, batch/transaction (http.html#summary)."""
+    tag = ["system"]
+    bundle = {"200": _answer("Bundle")}
+    return {
+        "/metadata": {"get": {"tags": tag, "summary": "CapabilityStatement",
+                              "responses": {"200": _answer("CapabilityStatement"),
+                                            **_errors(406)}}},
+        "/_history": {"get": {"tags": tag, "summary": "History of everything",
+                              "parameters": _search_params(),
+                              "responses": {**bundle, **_errors(*COMMON)}}},
+        "/": {
+            "get": {"tags": tag, "summary": "Search all types (_type)",
+                    "parameters": [*_search_params(), _query("_type", {"type": "string"})],
+                    "responses": {**bundle, **_errors(*COMMON)}},
+            "post": {"tags": tag, "summary": "batch or transaction Bundle",
+                     "requestBody": {"required": True, **_content(
+                         _ref("Bundle"), FHIR_BODY, JSON_BODY)},
+                     "responses": {**bundle, **_errors(*WRITE, 404, 410, 501)}},
+        },
+        "/_search": {"post": {"tags": tag, "summary": "Search all types (form body)",
+                              "requestBody": _form_body(),
+                              "responses": {**bundle, **_errors(*COMMON, 415)}}},
+    }
+
+
+def describe(api: Api) -> None:
+    """Add our component schemas and plain path items to flask-smorest's document."""
+    schemas = {**resource_json_schemas(RESOURCE_TYPES), "Bundle": bundle_schema(),
+               "OperationOutcome": operation_outcome_schema(),
+               "CapabilityStatement": capability_statement_schema()}
+    for name, schema in schemas.items():
+        api.spec.components.schema(name, schema)
+    for name, response in {**success_responses(), **error_responses()}.items():
+        api.spec.components.response(name, response)
+    for name, parameter in shared_parameters().items():
+        api.spec.components.parameter(name, parameter["in"], parameter)
+    paths = api.spec._paths  # plain path items: our routes are not smorest views
+    for name in RESOURCE_TYPES:
+        paths.update(_type_paths(name))
+    paths.update(_system_paths())
 
 
 def init_openapi(app: Flask) -> Api:
@@ -76,17 +239,7 @@ def init_openapi(app: Flask) -> Api:
     @app.before_request
     def _describe_once() -> None:
         if request.path == "/openapi.json" and not described["done"]:
-            for name, schema in resource_json_schemas(RESOURCE_TYPES).items():
-                api.spec.components.schema(name, schema)
-            paths = api.spec._paths  # plain path items: our routes are not smorest views
-            for name in RESOURCE_TYPES:
-                paths.update(_type_paths(name))
-            paths["/metadata"] = {"get": {
-                "tags": ["system"], "summary": "CapabilityStatement",
-                "responses": {"200": {"description": "CapabilityStatement"}}}}
-            paths["/_history"] = {"get": {
-                "tags": ["system"], "summary": "History of everything",
-                "responses": {"200": {"description": "Bundle"}}}}
+            describe(api)
             described["done"] = True
 
     @app.get("/docs/assets/<path:filename>")

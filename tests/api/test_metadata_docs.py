@@ -43,6 +43,24 @@ def test_openapi_document(client: FlaskClient) -> None:
     assert create["application/fhir+json"]["schema"]["$ref"].endswith("/Immunization")
 
 
+# http.html#summary: every documented resource has its fixed resourceType, every error is an
+# OperationOutcome in application/fhir+json, and the document stays small
+def test_openapi_schemas_describe_real_responses(client: FlaskClient) -> None:
+    response = client.get("/openapi.json")
+    assert len(response.data) < 2_000_000
+    spec = response.get_json()
+    schemas = spec["components"]["schemas"]
+    for name in [*RESOURCE_TYPES, "Bundle", "OperationOutcome"]:
+        assert schemas[name]["properties"]["resourceType"]["enum"] == [name], name
+        assert "resourceType" in schemas[name]["required"], name
+    read = spec["paths"]["/Patient/{id}"]["get"]["responses"]
+    assert read["200"]["$ref"].endswith("/responses/Patient")
+    not_found = spec["components"]["responses"]["Error404"]["content"]
+    assert list(not_found) == ["application/fhir+json"]
+    assert not_found["application/fhir+json"]["schema"]["$ref"].endswith("/OperationOutcome")
+    assert {"400", "404", "410"} <= set(read)
+
+
 # the docs page loads its assets from this server, never a CDN
 def test_docs_page_uses_local_assets(client: FlaskClient) -> None:
     page = client.get("/docs").get_data(as_text=True)
