@@ -179,6 +179,7 @@ def test_every_door_is_audited(world: World) -> None:
 
 def test_refused_write_is_audited_and_trail_is_append_only(world: World) -> None:
     web = world.app.test_client()
+    web.get(f"/Patient/{world.a['patient']}", headers=world.tokens["A"])  # leaves an event
     event = next(iter(_events_since(world, "Patient/")))
     for method in ("PUT", "DELETE"):
         response = web.open(f"/AuditEvent/{event['id']}", method=method, json=event,
