@@ -4,6 +4,8 @@ stored exactly once (ids are given at enqueue time; storing an id again is a no-
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 import threading
 import uuid
 from collections import Counter
@@ -17,6 +19,7 @@ import pytest
 from pymongo import MongoClient
 
 from fhir_server import create_app
+from fhir_server.auth import audit_spool
 from fhir_server.auth.audit import AuditSink, insert_audit_events
 from fhir_server.embedded import EmbeddedStore
 from fhir_server.settings import Settings, utc_now
@@ -78,7 +81,9 @@ def test_events_survive_a_failing_store(tmp_path: Path) -> None:
     sink.close()
 
 
-def test_a_crash_replays_exactly_the_unstored_events(tmp_path: Path) -> None:
+def test_a_crash_replays_exactly_the_unstored_events(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(audit_spool, "SEGMENT_EVENTS", 3)  # the events span several segments
     first = FakeStore()
     sink = _sink(first, tmp_path)
     stored = [_event(n) for n in range(5)]
@@ -90,6 +95,7 @@ def test_a_crash_replays_exactly_the_unstored_events(tmp_path: Path) -> None:
     for event in unstored:
         sink.record(event)
     assert first.failed.wait(TIMEOUT)
+    assert sink.spool is not None and len(sink.spool.files()) >= 3
     sink.close(drain=False)  # what a killed worker leaves behind
     second = FakeStore()
     replaying = _sink(second, tmp_path)
@@ -216,3 +222,32 @@ def test_every_audit_event_arrives_across_a_database_restart(
         audit.close()
     finally:
         database.stop()
+
+
+KILLED_WORKER = """
+import sys, threading
+from fhir_server.auth import audit_spool
+from fhir_server.auth.audit import AuditSink
+from fhir_server.settings import utc_now
+sink = AuditSink(lambda batch: threading.Event().wait(), utc_now, spool_dir=sys.argv[1])
+for n in range(20):
+    sink.record({"resourceType": "AuditEvent", "id": f"k{n}", "outcome": "0"})
+print("recorded", flush=True)
+threading.Event().wait()
+"""
+
+
+def test_events_of_a_killed_worker_are_replayed(tmp_path: Path) -> None:
+    worker = subprocess.Popen([sys.executable, "-c", KILLED_WORKER, str(tmp_path)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert worker.stdout is not None and worker.stdout.readline() == "recorded\n"
+    finally:
+        worker.kill()  # SIGKILL: no flush, no clean-up; the kernel releases its lock
+        worker.wait(TIMEOUT)
+    store = FakeStore()
+    sink = _sink(store, tmp_path)
+    _flush(sink)
+    assert sorted(store.stored) == sorted(f"k{n}" for n in range(20))
+    assert max(store.inserts.values()) == 1
+    sink.close()
