@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
@@ -131,7 +133,7 @@ class MongoResourceStore:
                if_match: int | None = None) -> tuple[StoredVersion, bool]:
         """Store a new version (or create with the client id); True when created."""
         current = self._current(type_name)
-        for _ in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
             found = current.find_one({"_id": resource_id}, {"vid": 1, "ts": 1}, session=self._s)
             if found is None:
                 last = self._last_logged(type_name, resource_id)
@@ -162,6 +164,7 @@ class MongoResourceStore:
                 return self._log(type_name, resource_id, version, moment, "PUT", stamped), False
             if if_match is not None or self._s is not None:
                 raise PreconditionFailed(f"{type_name}/{resource_id} changed concurrently")
+            time.sleep(random.uniform(0, 0.002) * attempt)  # lost the race: let the winner land
         raise Conflict(f"Too many concurrent writes to {type_name}/{resource_id}; try again")
 
     def delete(self, type_name: str, resource_id: str,
