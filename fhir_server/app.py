@@ -6,6 +6,7 @@ from functools import partial
 
 from flask import Flask
 
+from fhir_server.auth.audit import insert_audit_events
 from fhir_server.auth.service import AuthService
 from fhir_server.conformance import install as install_conformance
 from fhir_server.health_cards.service import HealthCardService
@@ -37,15 +38,16 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["FHIR_STARTED"] = instant(settings.clock())
     app.url_map.strict_slashes = False
-    db = connect(settings.mongodb_uri, settings.database)
+    db = connect(settings.mongodb_uri, settings.database, settings.db_timeout_ms)
     store = MongoResourceStore(db, settings.clock, SearchIndexer(settings.base_url))
     store.ensure_indexes(list(RESOURCE_TYPES))
     ensure_search_indexes(db, RESOURCE_TYPES)
     services = Services.anonymous(store, settings)  # each request and job binds its caller
     services.components["health_cards"] = HealthCardService(
         db, settings.issuer, settings.shc_key_dir, settings.shc_trusted_file, settings.clock)
-    services.components["auth"] = AuthService(
-        db, settings, partial(services.internal().store.create_many, "AuditEvent"))
+    # AuditEvents are stored by the server itself under the ids they were spooled with (append
+    # only: no caller can write them through the repository, and a replay is idempotent)
+    services.components["auth"] = AuthService(db, settings, partial(insert_audit_events, store))
     install_conformance(services)  # profile checker on writes; FHIR_LOAD_CONFORMANCE upserts
     app.extensions["fhir"] = services
     init_cors(app, settings.cors_origins)  # first: preflights never reach authentication

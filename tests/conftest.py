@@ -42,6 +42,7 @@ def make_app(mongo_uri: str, tmp_path_factory: pytest.TempPathFactory
             "base_url": BASE_URL, "shc_key_dir": key_dir, "auth_key_dir": key_dir + "/auth",
             "auth_required": False, "sms_gateway": f"file:{key_dir}/sms-{name}.jsonl",
             "sms_retry_seconds": 0, "load_conformance": False,
+            "audit_spool_dir": f"{key_dir}/audit-spool-{name}",  # one spool per app
             # audit only token holders, so open-mode tests see no background AuditEvent writes
             # (tests/rest/test_audit_modes.py covers the default, `all`)
             "audit": "authenticated", **overrides}

@@ -24,12 +24,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pymongo.collection import Collection
-from pymongo.errors import BulkWriteError
-
 from fhir_server.auth.audit_spool import AuditSpool, Segment
 from fhir_server.auth.principal import INTERNAL, INTERNAL_PRINCIPAL, Principal, acting_as
-from fhir_server.storage.mongo import HISTORY, MongoResourceStore, _stamp
+from fhir_server.storage.mongo import MongoResourceStore
 
 log = logging.getLogger(__name__)
 ACTIONS = {"GET": "R", "HEAD": "R", "POST": "C", "PUT": "U", "PATCH": "U", "DELETE": "D"}
@@ -41,7 +38,6 @@ UNAUTHENTICATED = "unauthenticated"  # the agent of a request served without aut
 QUEUE_SIZE = 100_000
 BACKOFF_SECONDS = (0.2, 10.0)  # first and longest wait between attempts to store a batch
 POLL_SECONDS = 0.5  # how often an idle store thread checks whether it should stop
-DUPLICATE_KEY = 11000
 
 
 def outcome_code(status: int) -> str:
@@ -77,32 +73,9 @@ def audit_event(principal: Principal, method: str, interaction: str, what: list[
     return event
 
 
-def _insert_ignoring_duplicates(collection: Collection[dict[str, Any]],
-                                docs: list[dict[str, Any]]) -> None:
-    """insert_many where a document whose _id exists already counts as inserted."""
-    try:
-        collection.insert_many(docs, ordered=False)
-    except BulkWriteError as error:
-        details = error.details
-        if details.get("writeConcernErrors") or any(
-                e.get("code") != DUPLICATE_KEY for e in details.get("writeErrors", [])):
-            raise
-
-
 def insert_audit_events(store: MongoResourceStore, events: Sequence[dict[str, Any]]) -> None:
     """Store AuditEvents under their own ids; an id stored already is a no-op (idempotent)."""
-    # ADAPTER, to be replaced by the store's own call once MongoResourceStore.create_many can
-    # take the resources' ids and treat duplicate keys as stored (storage/mongo.py is being
-    # reworked by its owner). It mirrors create_many: two unordered bulk inserts.
-    if not events:
-        return
-    moment = store._now()
-    stamped = [_stamp(e, "AuditEvent", str(e["id"]), 1, moment) for e in events]
-    _insert_ignoring_duplicates(store._current("AuditEvent"),
-                                [store._doc(s, 1, moment) for s in stamped])
-    _insert_ignoring_duplicates(store.db[HISTORY], [
-        {"_id": f"AuditEvent/{s['id']}/1", "t": "AuditEvent", "i": s["id"], "v": 1,
-         "ts": moment, "m": "POST", "res": s} for s in stamped])
+    store.create_many_with_ids("AuditEvent", events)
 
 
 Item = tuple[Segment | None, dict[str, Any]]

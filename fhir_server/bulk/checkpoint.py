@@ -15,14 +15,20 @@ import os
 from pathlib import Path
 from typing import Any
 
-DEFAULT_DIR = Path("var/import")
+from fhir_server.settings import default_home
+
+
+def default_dir() -> Path:
+    """Where checkpoints live by default: import/ inside FHIR_HOME (never the working folder)."""
+    return Path(default_home()) / "import"
 
 
 def default_paths(source: Path) -> tuple[Path, Path]:
-    """The default checkpoint and error file of an input path (var/import/<name>-<hash>.*)."""
+    """The default checkpoint and error file of an input path (FHIR_HOME/import/<name>-<hash>.*)."""
     resolved = source.resolve()
     tag = f"{resolved.name or 'root'}-{hashlib.sha256(str(resolved).encode()).hexdigest()[:10]}"
-    return DEFAULT_DIR / f"{tag}.checkpoint.json", DEFAULT_DIR / f"{tag}.errors.txt"
+    folder = default_dir()
+    return folder / f"{tag}.checkpoint.json", folder / f"{tag}.errors.txt"
 
 
 class Checkpoint:

@@ -29,9 +29,10 @@ def add_import_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentPa
                         help="skip resources of types this server does not store (and "
                              "references to them), reporting counts")
     parser.add_argument("--checkpoint", type=Path,
-                        help="checkpoint file (default var/import/<name>-<hash>.checkpoint.json)")
+                        help="checkpoint file (default FHIR_HOME/import/<name>-<hash>"
+                             ".checkpoint.json)")
     parser.add_argument("--errors", type=Path,
-                        help="error file (default var/import/<name>-<hash>.errors.txt)")
+                        help="error file (default FHIR_HOME/import/<name>-<hash>.errors.txt)")
     parser.add_argument("--restart", action="store_true",
                         help="ignore the checkpoint and import everything again")
     parser.add_argument("--chunk-size", type=int, default=100,

@@ -1,7 +1,8 @@
-"""Fast JSON in and out (orjson)."""
+"""JSON in and out: strict parsing (no duplicate keys, no NaN) and fast orjson output."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -9,11 +10,43 @@ import orjson
 from fhir_server.errors import InvalidRequest
 
 
+class _DuplicateKey(ValueError):
+    """A JSON object names the same property twice (RFC 8259 §4: names SHOULD be unique)."""
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Build one JSON object, refusing a repeated property name (the last would silently win)."""
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return obj
+
+
+def _no_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_object, parse_constant=_no_constant)
+
+
 def loads(body: bytes | str) -> Any:
-    """Parse JSON text; malformed JSON becomes a 400 OperationOutcome."""
+    """Parse JSON strictly (orjson), then build it refusing duplicate keys; errors are 400."""
     try:
-        return orjson.loads(body)
+        orjson.loads(body)  # strict RFC 8259: UTF-8, no lone surrogates, no NaN (fast)
     except orjson.JSONDecodeError as exc:
+        raise InvalidRequest(f"Malformed JSON body: {exc}", code="structure") from exc
+    try:
+        text = bytes(body).decode("utf-8") if not isinstance(body, str) else body
+        return _DECODER.decode(text)
+    except _DuplicateKey as exc:
+        raise InvalidRequest(f"Duplicate JSON property '{exc}' (a property may appear once; "
+                             "http://hl7.org/fhir/R4/json.html)", code="structure") from exc
+    except ValueError as exc:
         raise InvalidRequest(f"Malformed JSON body: {exc}", code="structure") from exc
 
 

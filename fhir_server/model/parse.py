@@ -62,6 +62,10 @@ def validate_resource(data: Any, expected_type: str | None = None,
         if not isinstance(data["id"], str):
             raise InvalidRequest.at("id must be a string", f"{type_name}.id", "value")
         check_id(data["id"], f"{type_name}.id")
+    json_issues = _json_type_issues(data, type_name)
+    if json_issues:
+        raise InvalidRequest("The resource is not valid FHIR R4 JSON", code="structure",
+                             issues=json_issues)
     try:
         _model_class(type_name).model_validate(data)
     except ValidationError as exc:
@@ -141,3 +145,9 @@ def _structure_issues(data: dict[str, Any]) -> list[Any]:
     from fhir_server.validation.structure import check_structure
 
     return check_structure(data)
+
+
+def _json_type_issues(data: dict[str, Any], type_name: str) -> list[Any]:
+    from fhir_server.validation.json_types import check_json_types
+
+    return check_json_types(data, type_name)

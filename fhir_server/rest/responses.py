@@ -17,13 +17,15 @@ from fhir_server.storage.base import StoredVersion
 
 def json_response(request: Request, body: Any, status: int = 200,
                   headers: dict[str, str] | None = None) -> Response:
-    """A FHIR JSON response (body None means no content)."""
+    """A FHIR JSON response (body None: no content and no Content-Type, RFC 9110 §8.3)."""
+    if body is None:
+        response = Response(b"", status=status, headers=headers or {})
+        del response.headers["Content-Type"]
+        return response
     mimetype = response_mimetype(request)
     pretty = bool(request.query_string) and wants_pretty(request)
-    payload = b"" if body is None else dumps(body, pretty=pretty)
-    response = Response(payload, status=status, headers=headers or {},
-                        content_type=f"{mimetype}; charset=utf-8")
-    return response
+    return Response(dumps(body, pretty=pretty), status=status, headers=headers or {},
+                    content_type=f"{mimetype}; charset=utf-8")
 
 
 def version_headers(base_url: str, version: StoredVersion,

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, request
 from pymongo.errors import PyMongoError
 
 from fhir_server.capability import capability_statement
+from fhir_server.errors import MethodNotAllowed
 from fhir_server.rest.errors import database_unavailable
 from fhir_server.rest.responses import json_response
 from fhir_server.storage.connection import connect
@@ -40,3 +41,9 @@ def metadata() -> Response:
     svc = current_app.extensions["fhir"]
     started = current_app.config["FHIR_STARTED"]
     return json_response(request, capability_statement(svc.settings, started))
+
+
+@system.route("/metadata", methods=["PUT", "POST", "PATCH", "DELETE"])
+def metadata_is_read_only() -> Response:
+    """capabilities: /metadata is read only (405, not a conditional write on a type 'metadata')."""
+    raise MethodNotAllowed("GET is the only interaction on /metadata (http.html#capabilities)")

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 
 from fhir_server.search.normalize import (
     CACHE_SIZE,
+    MAX_INDEXED_STRING,
     PARAM_SEP,
     REF_IDENTIFIER,
     STRING_KEY_LENGTH,
@@ -107,6 +108,34 @@ def reference_values(nodes: list[Node], base_url: str) -> Values:
     return out
 
 
+def _cut(value: Any) -> Any:
+    """A string cut to MAX_INDEXED_STRING; a value dict with its strings cut; others as they are."""
+    if type(value) is str:
+        return value[:MAX_INDEXED_STRING]
+    if type(value) is dict:
+        return {k: v[:MAX_INDEXED_STRING] if type(v) is str else v for k, v in value.items()}
+    return value
+
+
+def _too_long(value: Any) -> bool:
+    """True when a value (or one string of a value dict) exceeds MAX_INDEXED_STRING."""
+    if type(value) is str:
+        return len(value) > MAX_INDEXED_STRING
+    return type(value) is dict and any(
+        type(v) is str and len(v) > MAX_INDEXED_STRING for v in value.values())
+
+
+def _cap_strings(found: Values) -> None:
+    """Cut every indexed string of one parameter to MAX_INDEXED_STRING (issue: size bombs)."""
+    for name in ("values", "keys", "texts", "exact", "identifiers"):
+        items = getattr(found, name)
+        if any(_too_long(item) for item in items):
+            setattr(found, name, list(dict.fromkeys(_cut(item) for item in items))
+                    if name != "values" else [_cut(item) for item in items])
+    if found.sort is not None and (_too_long(found.sort[0]) or _too_long(found.sort[1])):
+        found.sort = (_cut(found.sort[0]), _cut(found.sort[1]))
+
+
 class SearchIndexer:
     """Computes the `idx` document of a resource (the store's indexer hook)."""
 
@@ -175,6 +204,7 @@ class SearchIndexer:
                 self.node_values(kind, nodes, param)
             if not found.values and not found.identifiers and not found.texts:
                 continue
+            _cap_strings(found)
             if len(found.values) > MAX_VALUES:  # giant terminology resources: stay under 16 MB
                 found.values, found.keys = found.values[:MAX_VALUES], found.keys[:MAX_VALUES]
             if found.values:

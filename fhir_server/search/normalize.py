@@ -21,6 +21,9 @@ OF_TYPE = "\x1d"  # OF_TYPE type-system SEP type-code SEP value (identifier :of-
 PARAM_SEP = "\x1c"  # param code PARAM_SEP key, in the shared key array idx.k
 REF_IDENTIFIER = "\x1b"  # reference :identifier keys in idx.k: PARAM_SEP REF_IDENTIFIER key
 STRING_KEY_LENGTH = 100  # string values in idx.k are cut here (prefix hints only)
+# every indexed string is cut here, so a huge value cannot multiply the stored document; search
+# values are at most this long (params.py), so prefix and exact matches stay exact up to it
+MAX_INDEXED_STRING = 2048
 TOP = "\U0010ffff"  # sorts after every normalised character
 CACHE_SIZE = 8192  # entries kept by each memoised function of strings (values repeat a lot)
 CACHED_LENGTH = 256  # longer strings are normalised afresh (they rarely repeat)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from fhir_server.errors import InvalidRequest
 from fhir_server.resource_types import is_supported
+from fhir_server.search.normalize import MAX_INDEXED_STRING
 from fhir_server.search.registry import KNOWN_MODIFIERS, MODIFIERS, SearchParam, lookup
 from fhir_server.spec import resource_type_names
 
@@ -78,6 +79,9 @@ def _values(name: str, raw: str) -> list[str]:
     if len(values) > MAX_VALUES:
         raise InvalidRequest.at(f"Too many values for {name} (at most {MAX_VALUES})", name,
                                 "too-costly")
+    if any(len(value) > MAX_INDEXED_STRING for value in values):
+        raise InvalidRequest.at(f"A value of {name} is longer than {MAX_INDEXED_STRING} "
+                                "characters (indexed strings are cut there)", name, "too-costly")
     return values
 
 

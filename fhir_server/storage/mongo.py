@@ -15,18 +15,20 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.client_session import ClientSession
 from pymongo.collection import Collection
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DocumentTooLarge, DuplicateKeyError, OperationFailure
 
-from fhir_server.errors import Conflict, Gone, NotFound, PreconditionFailed
+from fhir_server.errors import Conflict, Gone, NotFound, PayloadTooLarge, PreconditionFailed
 from fhir_server.storage.base import HistoryPage, Indexer, StoredVersion
 
 HISTORY = "history"
+DUPLICATE_KEY = 11000
 MAX_ATTEMPTS = 20
 ONE_MS = timedelta(milliseconds=1)
 # an inclusion projection for result pages: cheaper for the server than excluding the (large)
 # idx sub-document. A read by id fetches the whole document instead: for one small document the
 # server-side projection costs more than carrying `idx` back (measured in bench/bench_crud.py).
 CURRENT_FIELDS = {"res": 1, "vid": 1, "ts": 1}
+TOO_LARGE_CODES = frozenset({10334, 17419, 17420})  # BSONObjectTooLarge and kin, server side
 _session: ContextVar[ClientSession | None] = ContextVar("fhir_session", default=None)
 
 
@@ -45,6 +47,32 @@ def _stamp(resource: dict[str, Any], type_name: str, resource_id: str, version: 
                                         **meta}}
     stamped.update((k, v) for k, v in resource.items() if k not in ("resourceType", "id", "meta"))
     return stamped
+
+
+def _insert_new(collection: Collection[dict[str, Any]], docs: list[dict[str, Any]]) -> None:
+    """insert_many where a document whose _id exists already counts as inserted."""
+    try:
+        collection.insert_many(docs, ordered=False, session=_session.get())
+    except BulkWriteError as error:
+        details = error.details
+        if details.get("writeConcernErrors") or any(
+                e.get("code") != DUPLICATE_KEY for e in details.get("writeErrors", [])):
+            raise
+
+
+@contextmanager
+def _size_guard(type_name: str) -> Iterator[None]:
+    """A document over the database's BSON limit (16 MiB) becomes a 413, not a driver error."""
+    try:
+        yield
+    except DocumentTooLarge:
+        raise PayloadTooLarge(f"The {type_name} is too large to store (with its search index it "
+                              "exceeds the database's 16 MiB document limit)") from None
+    except OperationFailure as exc:
+        if exc.code not in TOO_LARGE_CODES:
+            raise
+        raise PayloadTooLarge(f"The {type_name} is too large to store (the database refused "
+                              "the document's size)") from None
 
 
 class MongoResourceStore:
@@ -109,7 +137,8 @@ class MongoResourceStore:
         new_id = str(uuid.uuid4())
         moment = self._now()
         stamped = _stamp(resource, type_name, new_id, 1, moment)
-        self._current(type_name).insert_one(self._doc(stamped, 1, moment), session=self._s)
+        with _size_guard(type_name):
+            self._current(type_name).insert_one(self._doc(stamped, 1, moment), session=self._s)
         return self._log(type_name, new_id, 1, moment, "POST", stamped)
 
     def create_many(self, type_name: str, resources: Sequence[dict[str, Any]]
@@ -121,13 +150,27 @@ class MongoResourceStore:
         moment = self._now()
         stamped = [_stamp(resource, type_name, str(uuid.uuid4()), 1, moment)
                    for resource in resources]
-        self._current(type_name).insert_many([self._doc(s, 1, moment) for s in stamped],
-                                       ordered=False, session=self._s)
+        with _size_guard(type_name):
+            self._current(type_name).insert_many([self._doc(s, 1, moment) for s in stamped],
+                                                 ordered=False, session=self._s)
         self.db[HISTORY].insert_many(
             [{"_id": f"{type_name}/{s['id']}/1", "t": type_name, "i": s["id"], "v": 1,
               "ts": moment, "m": "POST", "res": s} for s in stamped],
             ordered=False, session=self._s)
         return [StoredVersion(type_name, s["id"], 1, moment, s, "POST") for s in stamped]
+
+    def create_many_with_ids(self, type_name: str, resources: Sequence[dict[str, Any]]) -> None:
+        """Store version 1 of resources under their own ids; an id already stored is a no-op
+        (idempotent: a spooled AuditEvent replayed after a crash is not stored twice)."""
+        if not resources:
+            return
+        moment = self._now()
+        stamped = [_stamp(r, type_name, str(r["id"]), 1, moment) for r in resources]
+        with _size_guard(type_name):
+            _insert_new(self._current(type_name), [self._doc(s, 1, moment) for s in stamped])
+        _insert_new(self.db[HISTORY], [
+            {"_id": f"{type_name}/{s['id']}/1", "t": type_name, "i": s["id"], "v": 1,
+             "ts": moment, "m": "POST", "res": s} for s in stamped])
 
     def update(self, type_name: str, resource_id: str, resource: dict[str, Any],
                if_match: int | None = None) -> tuple[StoredVersion, bool]:
@@ -144,7 +187,8 @@ class MongoResourceStore:
                 moment = self._now(last["ts"] if last else None)
                 stamped = _stamp(resource, type_name, resource_id, version, moment)
                 try:
-                    current.insert_one(self._doc(stamped, version, moment), session=self._s)
+                    with _size_guard(type_name):
+                        current.insert_one(self._doc(stamped, version, moment), session=self._s)
                 except DuplicateKeyError:
                     if self._s is not None:
                         raise Conflict(f"{type_name}/{resource_id} was created concurrently"
@@ -158,8 +202,10 @@ class MongoResourceStore:
                     f"If-Match asked for {if_match}")
             version, moment = found["vid"] + 1, self._now(found["ts"])
             stamped = _stamp(resource, type_name, resource_id, version, moment)
-            outcome = current.replace_one({"_id": resource_id, "vid": found["vid"]},
-                                          self._doc(stamped, version, moment), session=self._s)
+            with _size_guard(type_name):
+                outcome = current.replace_one({"_id": resource_id, "vid": found["vid"]},
+                                              self._doc(stamped, version, moment),
+                                              session=self._s)
             if outcome.matched_count == 1:
                 return self._log(type_name, resource_id, version, moment, "PUT", stamped), False
             if if_match is not None or self._s is not None:

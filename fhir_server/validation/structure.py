@@ -159,6 +159,9 @@ class _Walker:
         absolute = _ABSOLUTE_REFERENCE.fullmatch(reference)
         if absolute is not None and absolute.group(1) in self.schema.resource_types:
             return absolute.group(1)
+        if ":" not in reference:  # not a URL or URN, so it had to be Type/id (references.html)
+            self._report("invalid", f"'{reference[:80]}' is not a valid reference: expected "
+                         "Type/id (id: 1-64 of A-Z a-z 0-9 - .), an absolute URL or a URN", path)
         return None
 
     def _check_target(self, named: str, rule: PropertyRule, path: str) -> None:

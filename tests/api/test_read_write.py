@@ -135,6 +135,7 @@ def test_delete_if_match(client: FlaskClient) -> None:
 def test_prefer_return(client: FlaskClient) -> None:
     minimal = post(client, patient(), Prefer="return=minimal")
     assert minimal.status_code == 201 and minimal.data == b""
+    assert "Content-Type" not in minimal.headers  # no body, so no media type (RFC 9110 §8.3)
     assert minimal.headers["Location"]
     outcome = post(client, patient(), Prefer="return=OperationOutcome")
     assert outcome.status_code == 201

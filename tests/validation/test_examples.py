@@ -1,4 +1,4 @@
-"""Every official R4 example of our types passes check_structure (the spec's own data)."""
+"""Every official R4 example of our types passes check_structure and the strict JSON types."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pytest
 from fhir_server.resource_types import RESOURCE_TYPES
 from fhir_server.spec.package import iter_examples
 from fhir_server.validation import check_structure
+from fhir_server.validation.json_types import check_json_types
 
 pytestmark = pytest.mark.examples
 
@@ -22,7 +23,7 @@ def test_official_examples_pass(type_name: str) -> None:
     count = 0
     for name, resource in iter_examples([type_name]):
         count += 1
-        issues = check_structure(resource)
+        issues = check_structure(resource) + check_json_types(resource, type_name)
         if issues and name not in KNOWN_INVALID:
             failures[name] = [(issue.expression[0], issue.diagnostics) for issue in issues[:5]]
     assert count > 0
