@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from fhir_server import access
 from fhir_server.auth import guard
@@ -23,6 +23,7 @@ from fhir_server.errors import FhirError, Gone, NotFound
 from fhir_server.storage.base import HistoryPage, StoredVersion
 
 MAX_AUDITED_REFS = 100  # entities one AuditEvent names (the query describes the rest)
+T = TypeVar("T")
 RESTRICTED_HISTORY = 1000  # versions of one resource filtered for a restricted caller
 
 
@@ -48,6 +49,8 @@ class Store(Protocol):
     def count(self, type_name: str, query: Mapping[str, Any]) -> int: ...
     def distinct(self, type_name: str, field: str, query: Mapping[str, Any]) -> list[Any]: ...
     def atomic(self) -> AbstractContextManager[Any]: ...
+    def transact(self, work: Callable[[], T]) -> T: ...
+    def claim(self, key: str) -> None: ...
 
 
 AuditRecorder = Callable[["AuditUnit", int], None]
@@ -270,3 +273,13 @@ class Repository:
     def atomic(self) -> AbstractContextManager[Any]:
         """Writes in the block commit together (one MongoDB transaction)."""
         return self.store.atomic()
+
+    def transact(self, work: Callable[[], T]) -> T:
+        """Run `work` (which reaches resources through this repository) as one transaction,
+        retried by the storage layer on write conflicts."""
+        return self.store.transact(work)
+
+    def claim(self, key: str) -> None:
+        """Claim a normalised conditional-create criteria in the open transaction, so two
+        concurrent transactions cannot both create a match for it."""
+        self.store.claim(key)

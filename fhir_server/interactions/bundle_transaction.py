@@ -1,31 +1,27 @@
 """The transaction interaction (FHIR R4 http.html#transaction, #trules): every entry or none.
 
-All entries run inside one MongoDB multi-document transaction (`store.atomic()`), through the
-same crud interactions as single requests (validation, checkers, guard, versioning). Order:
+All entries run as one MongoDB multi-document transaction (`store.transact(work)`), through
+the same crud interactions as single requests (validation, checkers, guard, versioning). Order:
 DELETE, then POST, then PUT/PATCH, then GET/HEAD. Before POSTs are written, the identity of
 every entry is planned (conditional creates and updates searched, PUT targets known), so that
 placeholders resolve whatever the entry order; POSTs are then written in reference order and
 bulk-created per type (bundle_posts.py), a reference cycle getting one id planned up front.
 
-Write conflicts with concurrent transactions (MongoDB TransientTransactionError) retry the whole
-transaction a few times, then answer 409. Conditional creates and creating conditional updates
-upsert a claim document keyed by their criteria in the same transaction, so two concurrent
-transactions cannot both create a match for the same criteria: the second conflicts, retries and
-finds the first one's resource.
+Write conflicts with concurrent transactions (MongoDB TransientTransactionError) re-run the
+whole unit: the storage layer uses the driver's `with_transaction` (storage/transactions.py).
+Conditional creates and creating conditional updates claim their normalised criteria in the same
+transaction, so two concurrent transactions cannot both create a match for the same criteria:
+the second conflicts, is re-run and finds the first one's resource.
 """
 
 from __future__ import annotations
 
-import random
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from pymongo.errors import OperationFailure, PyMongoError
-
-from fhir_server.errors import Conflict, FhirError, InvalidRequest, NotFound
+from fhir_server.errors import FhirError, InvalidRequest, NotFound
 from fhir_server.interactions.bundle_entry import (
     EntryResult,
     delete_entry,
@@ -42,8 +38,6 @@ from fhir_server.interactions.bundle_posts import PostWriter
 from fhir_server.interactions.bundle_refs import ReferenceMap
 from fhir_server.interactions.context import Services, parse_criteria
 
-MAX_ATTEMPTS = 6
-CLAIMS = "_claims"
 ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2, "GET": 3, "HEAD": 3}
 
 
@@ -53,12 +47,11 @@ def criteria_key(type_name: str, criteria: str) -> str:
 
 
 class TransactionRun:
-    """One attempt at a transaction, inside an open database transaction (`session`)."""
+    """One attempt at a transaction, inside an open database transaction."""
 
-    def __init__(self, svc: Services, entries: list[Entry], session: Any) -> None:
+    def __init__(self, svc: Services, entries: list[Entry]) -> None:
         self.svc = svc
         self.entries = entries
-        self.session = session
         self.refs = ReferenceMap(svc.settings.base_url, self._conditional_reference)
         self.results: dict[int, EntryResult] = {}
         self.planned: dict[int, str] = {}  # entry index -> the id it will be written with
@@ -109,11 +102,7 @@ class TransactionRun:
 
     def _claim_criteria(self, key: str) -> None:
         """Upsert the claim of a creating conditional write (see the module docstring)."""
-        if self.session is None:
-            return
-        claims = self.session.client[self.svc.settings.database][CLAIMS]
-        claims.update_one({"_id": key[:1000]}, {"$inc": {"n": 1}}, upsert=True,
-                          session=self.session)
+        self.svc.store.claim(key)
 
     def plan_id(self, entry: Entry) -> str:
         """Give an entry its id before it is written (cycles, conditional references)."""
@@ -234,41 +223,12 @@ class TransactionRun:
         return f"{type_name}/{found.id}"
 
 
-def _transient(error: PyMongoError) -> bool:
-    return error.has_error_label("TransientTransactionError")
-
-
-def _no_transactions(error: PyMongoError) -> bool:
-    return isinstance(error, OperationFailure) and (
-        error.code == 20 or "replica set" in str(error).lower())
-
-
 def transact(svc: Services, entries: list[Entry]) -> list[EntryResult]:
-    """Run entries as one atomic unit (retried on write conflicts); their results in order."""
+    """Run entries as one atomic unit (re-run on write conflicts); their results in order."""
     if not svc.settings.use_transactions:
         raise FhirError("Transactions are disabled (FHIR_USE_TRANSACTIONS=0); they need a "
                         "MongoDB replica set", status=501, code="not-supported")
-    retry: FhirError = Conflict("The transaction kept conflicting with concurrent writes")
-    for attempt in range(MAX_ATTEMPTS):
-        if attempt:
-            time.sleep(random.uniform(0.005, 0.02) * 2 ** attempt)
-        try:
-            with svc.store.atomic() as session:
-                return TransactionRun(svc, entries, session).run()
-        except EntryError as error:
-            if error.status != 409:
-                raise
-            retry = error
-            continue
-        except PyMongoError as error:
-            if _no_transactions(error):
-                raise FhirError("Transactions need MongoDB as a replica set (or a sharded "
-                                "cluster); this database refuses them", status=501,
-                                code="not-supported") from error
-            if not _transient(error):
-                raise
-            continue
-    raise retry
+    return svc.store.transact(lambda: TransactionRun(svc, entries).run())
 
 
 def run_transaction(svc: Services, entries: list[Entry],

@@ -6,10 +6,9 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
-from contextvars import ContextVar
+from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.client_session import ClientSession
@@ -18,9 +17,12 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DocumentTooLarge, DuplicateKeyError, OperationFailure
 
 from fhir_server.errors import Conflict, Gone, NotFound, PayloadTooLarge, PreconditionFailed
+from fhir_server.storage import transactions
 from fhir_server.storage.base import HistoryPage, Indexer, StoredVersion
+from fhir_server.storage.transactions import current_session
 
 HISTORY = "history"
+T = TypeVar("T")
 DUPLICATE_KEY = 11000
 MAX_ATTEMPTS = 20
 ONE_MS = timedelta(milliseconds=1)
@@ -29,7 +31,6 @@ ONE_MS = timedelta(milliseconds=1)
 # server-side projection costs more than carrying `idx` back (measured in bench/bench_crud.py).
 CURRENT_FIELDS = {"res": 1, "vid": 1, "ts": 1}
 TOO_LARGE_CODES = frozenset({10334, 17419, 17420})  # BSONObjectTooLarge and kin, server side
-_session: ContextVar[ClientSession | None] = ContextVar("fhir_session", default=None)
 
 
 def instant(moment: datetime) -> str:
@@ -52,7 +53,7 @@ def _stamp(resource: dict[str, Any], type_name: str, resource_id: str, version: 
 def _insert_new(collection: Collection[dict[str, Any]], docs: list[dict[str, Any]]) -> None:
     """insert_many where a document whose _id exists already counts as inserted."""
     try:
-        collection.insert_many(docs, ordered=False, session=_session.get())
+        collection.insert_many(docs, ordered=False, session=current_session())
     except BulkWriteError as error:
         details = error.details
         if details.get("writeConcernErrors") or any(
@@ -100,7 +101,7 @@ class MongoResourceStore:
 
     @property
     def _s(self) -> ClientSession | None:
-        return _session.get()
+        return current_session()
 
     def _doc(self, stamped: dict[str, Any], version: int, moment: datetime) -> dict[str, Any]:
         doc = {"_id": stamped["id"], "vid": version, "ts": moment, "res": stamped}
@@ -303,18 +304,18 @@ class MongoResourceStore:
         """The distinct values of a field among the current versions matching a query."""
         return list(self._current(type_name).distinct(field, dict(query), session=self._s))
 
-    @contextmanager
-    def atomic(self) -> Iterator[ClientSession | None]:
+    def atomic(self) -> AbstractContextManager[ClientSession | None]:
         """Run the enclosed writes in one MongoDB multi-document transaction."""
-        if self._s is not None:
-            yield self._s
-            return
-        with self.db.client.start_session() as session, session.start_transaction():
-            token = _session.set(session)
-            try:
-                yield session
-            finally:
-                _session.reset(token)
+        return transactions.atomic(self.db.client)
+
+    def transact(self, work: Callable[[], T]) -> T:
+        """Run `work` as one transaction, retried on conflicts (storage/transactions.py)."""
+        return transactions.transact(self.db.client, work)
+
+    def claim(self, key: str) -> None:
+        """Claim a key inside the open transaction (a no-op outside one)."""
+        if current_session() is not None:
+            transactions.claim(self.db, key)
 
     def ensure_indexes(self, type_names: Sequence[str]) -> None:
         """Create the indexes reads and history need."""

@@ -1,0 +1,97 @@
+"""Multi-document transactions: one unit of work committed together, retried by the driver.
+
+`transact(client, work)` runs `work` inside pymongo's `ClientSession.with_transaction`, which
+re-runs the whole unit on a TransientTransactionError (a write conflict with a concurrent
+transaction) and retries the commit on UnknownTransactionCommitResult. The store's operations
+join the open transaction through a context variable (`current_session`), so the code doing the
+work never sees a session. A unit that loses a race the store itself detected (a FhirError 409,
+e.g. a resource created concurrently) is re-run a few times here, with a growing jittered pause,
+before the 409 goes out. A database that refuses transactions (a standalone server) is answered
+501 once, plainly.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+from pymongo import MongoClient
+from pymongo.client_session import ClientSession
+from pymongo.database import Database
+from pymongo.errors import OperationFailure
+
+from fhir_server.errors import FhirError
+
+T = TypeVar("T")
+CLAIMS = "_claims"
+RACE_ATTEMPTS = 6  # re-runs of a unit that lost a race detected by the store (409)
+ILLEGAL_OPERATION = 20  # "Transaction numbers are only allowed on a replica set member"
+_session: ContextVar[ClientSession | None] = ContextVar("fhir_session", default=None)
+
+
+def current_session() -> ClientSession | None:
+    """The session of the transaction open in this context, if any."""
+    return _session.get()
+
+
+def _unsupported(error: OperationFailure) -> bool:
+    return error.code == ILLEGAL_OPERATION or "replica set" in str(error).lower()
+
+
+def _run_once(client: MongoClient[Any], work: Callable[[], T]) -> T:
+    def unit(session: ClientSession) -> T:
+        token = _session.set(session)
+        try:
+            return work()
+        finally:
+            _session.reset(token)
+
+    with client.start_session() as session:
+        try:
+            return session.with_transaction(unit)
+        except OperationFailure as error:
+            if _unsupported(error):
+                raise FhirError("Transactions need MongoDB as a replica set (or a sharded "
+                                "cluster); this database refuses them", status=501,
+                                code="not-supported") from error
+            raise
+
+
+def transact(client: MongoClient[Any], work: Callable[[], T]) -> T:
+    """Run `work` as one transaction (joined if one is already open); its result."""
+    if _session.get() is not None:
+        return work()
+    for attempt in range(RACE_ATTEMPTS):
+        if attempt:
+            time.sleep(random.uniform(0.005, 0.02) * 2 ** attempt)
+        try:
+            return _run_once(client, work)
+        except FhirError as error:
+            if error.status != 409 or attempt == RACE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+@contextmanager
+def atomic(client: MongoClient[Any]) -> Iterator[ClientSession | None]:
+    """The enclosed writes commit together (no retry: prefer `transact`)."""
+    if _session.get() is not None:
+        yield _session.get()
+        return
+    with client.start_session() as session, session.start_transaction():
+        token = _session.set(session)
+        try:
+            yield session
+        finally:
+            _session.reset(token)
+
+
+def claim(db: Database[Any], key: str) -> None:
+    """Upsert a claim document in the open transaction: two concurrent transactions claiming
+    the same key conflict, so only one of them commits (conditional creates)."""
+    db[CLAIMS].update_one({"_id": key[:1000]}, {"$inc": {"n": 1}}, upsert=True,
+                          session=_session.get())
