@@ -7,8 +7,8 @@ concurrent transactions) and UnknownTransactionCommitResult.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from flask import Flask
@@ -81,10 +81,8 @@ def test_concurrent_claims_on_one_key_serialise(store: MongoResourceStore) -> No
                                          "identifier": [{"system": "urn:cccd", "value": "42"}]})
         store.transact(unit)
 
-    threads = [threading.Thread(target=claim_then_create) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with ThreadPoolExecutor(8) as pool:
+        for future in [pool.submit(claim_then_create) for _ in range(8)]:
+            future.result()
     assert store.count("Patient", {}) == 1
     assert store.db[CLAIMS].find_one({"_id": "Patient?identifier=urn%3Acccd%7C42"})["n"] == 8
