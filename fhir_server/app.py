@@ -27,6 +27,7 @@ from fhir_server.rest.system import system
 from fhir_server.search.extract import SearchIndexer
 from fhir_server.search.indexes import ensure_search_indexes
 from fhir_server.settings import Settings
+from fhir_server.storage.card_records import CardRecords
 from fhir_server.storage.connection import connect
 from fhir_server.storage.mongo import MongoResourceStore, instant
 
@@ -44,7 +45,8 @@ def build_app(settings: Settings | None = None) -> Flask:
     ensure_search_indexes(db, RESOURCE_TYPES)
     services = Services.anonymous(store, settings)  # each request and job binds its caller
     services.components["health_cards"] = HealthCardService(
-        db, settings.issuer, settings.shc_key_dir, settings.shc_trusted_file, settings.clock)
+        CardRecords(db), settings.issuer, settings.shc_key_dir, settings.shc_trusted_file,
+        settings.clock)
     # AuditEvents are stored by the server itself under the ids they were spooled with (append
     # only: no caller can write them through the repository, and a replay is idempotent)
     services.components["auth"] = AuthService(db, settings, partial(insert_audit_events, store))

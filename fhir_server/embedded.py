@@ -13,10 +13,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
-from pymongo import MongoClient
-from pymongo.errors import PyMongoError
+from fhir_server.storage.ping import server_answers
 
 EXECUTABLE = "secantusd-py"
 
@@ -80,13 +78,9 @@ class EmbeddedStore:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"SecantusDB exited early; see {self.log_path}")
-            try:
-                client: MongoClient[dict[str, Any]]
-                with MongoClient(self.uri, serverSelectionTimeoutMS=500) as client:
-                    client.admin.command("ping")
+            if server_answers(self.uri, timeout_ms=500):
                 return self
-            except PyMongoError:
-                time.sleep(0.2)
+            time.sleep(0.2)
         self.stop()
         raise RuntimeError(f"SecantusDB did not answer within {timeout}s; see {self.log_path}")
 

@@ -13,8 +13,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from pymongo.errors import PyMongoError
-
 from fhir_server.bulk.bundle_tools import DEDUPE_TYPES, identifier_criteria
 from fhir_server.errors import Conflict, FhirError, InvalidRequest, PreconditionFailed
 from fhir_server.interactions import crud
@@ -22,6 +20,7 @@ from fhir_server.interactions.bundle_entry import match_one
 from fhir_server.interactions.bundle_refs import ReferenceMap
 from fhir_server.interactions.context import Services
 from fhir_server.resource_types import is_supported
+from fhir_server.storage.errors import DatabaseError, is_transient_transaction_error
 
 ATTEMPTS = 3
 
@@ -73,8 +72,8 @@ class LineWriter:
                     return outcome
                 except _Redo:
                     break
-                except PyMongoError as error:
-                    if not error.has_error_label("TransientTransactionError"):
+                except DatabaseError as error:
+                    if not is_transient_transaction_error(error):
                         break
         outcome = LinesOutcome()
         for number, resource in items:

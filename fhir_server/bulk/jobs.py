@@ -1,5 +1,5 @@
-"""Bulk export jobs, kept in the `_jobs` collection so that any server process can answer status
-polls, and a process can take over a job whose worker died (stale heartbeat).
+"""Bulk export jobs, kept as job records (storage/job_records.py) so that any server process can
+answer status polls, and a process can take over a job whose worker died (stale heartbeat).
 
 States: accepted -> in-progress -> completed | error; cancelled (DELETE on the status URL) and
 expired (files removed after `Expires`) answer 404 on the status URL.
@@ -13,10 +13,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo import ReturnDocument
-from pymongo.database import Database
+from fhir_server.storage.job_records import JobRecords
 
-JOBS = "_jobs"
 STALE = timedelta(seconds=60)  # a running job without heartbeat for this long is taken over
 KEEP = timedelta(hours=24)  # how long output files stay available (the Expires header)
 
@@ -35,10 +33,10 @@ class ExportRequest:
 
 
 class JobStore:
-    """CRUD and state transitions of export jobs (atomic single-document updates)."""
+    """The life of export jobs: their timing (heartbeat, expiry) over the job records."""
 
-    def __init__(self, db: Database[Any], clock: Callable[[], datetime]) -> None:
-        self.collection = db[JOBS]
+    def __init__(self, records: JobRecords, clock: Callable[[], datetime]) -> None:
+        self.records = records
         self.clock = clock
 
     def create(self, request: ExportRequest) -> dict[str, Any]:
@@ -47,22 +45,17 @@ class JobStore:
         job = {"_id": uuid.uuid4().hex, "status": "accepted", "created": now,
                "transaction_time": now, "heartbeat": now, "progress": "accepted",
                **asdict(request)}
-        self.collection.insert_one(job)
+        self.records.insert(job)
         return job
 
     def get(self, job_id: str) -> dict[str, Any] | None:
         """The job, or None."""
-        return self.collection.find_one({"_id": job_id})
+        return self.records.get(job_id)
 
     def claim(self, job_id: str, worker: str) -> dict[str, Any] | None:
         """Take the job to run it: when accepted, or running with a stale heartbeat."""
         now = self.clock()
-        return self.collection.find_one_and_update(
-            {"_id": job_id, "$or": [{"status": "accepted"},
-                                    {"status": "in-progress", "heartbeat": {"$lt": now - STALE}}]},
-            {"$set": {"status": "in-progress", "worker": worker, "heartbeat": now,
-                      "progress": "started"}},
-            return_document=ReturnDocument.AFTER)
+        return self.records.claim(job_id, worker, now, now - STALE)
 
     def needs_worker(self, job: dict[str, Any]) -> bool:
         """True when nobody runs this job (never picked up, or its worker died)."""
@@ -75,38 +68,26 @@ class JobStore:
 
     def beat(self, job_id: str, worker: str, progress: str) -> bool:
         """Record progress; False when the job was cancelled or taken over (stop working)."""
-        outcome = self.collection.update_one(
-            {"_id": job_id, "worker": worker, "status": "in-progress"},
-            {"$set": {"heartbeat": self.clock(), "progress": progress[:99]}})
-        return outcome.matched_count == 1
+        return self.records.beat(job_id, worker, self.clock(), progress[:99])
 
     def complete(self, job_id: str, worker: str, output: list[dict[str, Any]],
                  errors: list[dict[str, Any]]) -> bool:
         """Mark the job done with its files; False when it was cancelled meanwhile."""
         now = self.clock()
-        outcome = self.collection.update_one(
-            {"_id": job_id, "worker": worker, "status": "in-progress"},
-            {"$set": {"status": "completed", "output": output, "errors": errors,
-                      "completed": now, "expires": now + KEEP, "progress": "completed"}})
-        return outcome.matched_count == 1
+        return self.records.complete(job_id, worker, output, errors, now, now + KEEP)
 
     def fail(self, job_id: str, worker: str, message: str) -> None:
         """Mark the job failed (the status URL answers 500 with the message)."""
-        self.collection.update_one({"_id": job_id, "worker": worker, "status": "in-progress"},
-                                   {"$set": {"status": "error", "message": message[:1000],
-                                             "expires": self.clock() + KEEP}})
+        self.records.fail(job_id, worker, message[:1000], self.clock() + KEEP)
 
     def cancel(self, job_id: str) -> dict[str, Any] | None:
         """Cancel (or forget, when complete) a job; the job as it was, or None if unknown."""
-        return self.collection.find_one_and_update(
-            {"_id": job_id, "status": {"$nin": ["cancelled", "expired"]}},
-            {"$set": {"status": "cancelled", "expires": self.clock()}})
+        return self.records.cancel(job_id, self.clock())
 
     def expired(self) -> list[dict[str, Any]]:
         """Jobs past their Expires time whose files can go."""
-        return list(self.collection.find(
-            {"expires": {"$lt": self.clock()}, "status": {"$ne": "expired"}}, {"_id": 1}))
+        return self.records.expired(self.clock())
 
     def mark_expired(self, job_id: str) -> None:
         """Record that the job's files were removed."""
-        self.collection.update_one({"_id": job_id}, {"$set": {"status": "expired"}})
+        self.records.mark_expired(job_id)

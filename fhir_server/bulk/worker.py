@@ -18,6 +18,7 @@ from fhir_server.bulk.export_run import job_dir, run_export
 from fhir_server.bulk.jobs import JobStore
 from fhir_server.interactions.context import Services
 from fhir_server.storage.connection import connect
+from fhir_server.storage.job_records import JobRecords
 
 log = logging.getLogger(__name__)
 THREADS = 2
@@ -30,7 +31,8 @@ class ExportWorker:
     def __init__(self, svc: Services) -> None:
         self.svc = svc
         settings = svc.settings
-        self.jobs = JobStore(connect(settings.mongodb_uri, settings.database), settings.clock)
+        self.jobs = JobStore(JobRecords(connect(settings.mongodb_uri, settings.database)),
+                             settings.clock)
         self.pool = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="fhir-export")
         self.name = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
 

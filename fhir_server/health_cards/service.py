@@ -5,12 +5,9 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-from pymongo.database import Database
 
 from fhir_server.health_cards.errors import KeyStoreError
 from fhir_server.health_cards.inputs import verify
@@ -19,9 +16,10 @@ from fhir_server.health_cards.keys import KeyStore
 from fhir_server.health_cards.result import VerificationResult
 from fhir_server.health_cards.trust import TrustedIssuers
 from fhir_server.health_cards.verify import VerifyOptions
+from fhir_server.storage.card_records import CardRecord, CardRecords
 
 log = logging.getLogger(__name__)
-CARDS = "_health_cards"
+StoredCard = CardRecord  # an issued card as kept for later rendering
 
 
 def card_id(jws: str) -> str:
@@ -29,22 +27,12 @@ def card_id(jws: str) -> str:
     return hashlib.sha256(jws.encode("ascii")).hexdigest()
 
 
-@dataclass
-class StoredCard:
-    """An issued card as kept for later rendering."""
-
-    id: str
-    jws: str
-    patient_id: str
-    kid: str
-
-
 class HealthCardService:
     """Issues cards with this server's keys and keeps them for the QR/file endpoints."""
 
-    def __init__(self, db: Database, issuer: str, key_dir: str, trusted_file: str,
+    def __init__(self, cards: CardRecords, issuer: str, key_dir: str, trusted_file: str,
                  clock: Callable[[], datetime]) -> None:
-        self.db = db
+        self.cards = cards
         self.issuer = issuer.rstrip("/")
         self.clock = clock
         self.keys = KeyStore(Path(key_dir), clock=lambda: clock().timestamp())
@@ -65,10 +53,8 @@ class HealthCardService:
         cards = issue_cards(patient, list(immunizations), iss=self.issuer, keys=self.keys,
                             now=self.clock().timestamp(), lookup_display=lookup_display)
         for card in cards:
-            self.db[CARDS].replace_one(
-                {"_id": card_id(card.jws)},
-                {"jws": card.jws, "patient": str(patient.get("id")), "kid": card.kid,
-                 "issued": self.clock()}, upsert=True)
+            self.cards.keep(CardRecord(card_id(card.jws), card.jws, str(patient.get("id")),
+                                       card.kid), self.clock())
         return cards
 
     def verify(self, data: bytes | str, options: VerifyOptions) -> VerificationResult:
@@ -77,7 +63,4 @@ class HealthCardService:
 
     def stored(self, identifier: str) -> StoredCard | None:
         """An issued card by id (None when unknown)."""
-        doc = self.db[CARDS].find_one({"_id": identifier})
-        if doc is None:
-            return None
-        return StoredCard(doc["_id"], doc["jws"], doc["patient"], doc["kid"])
+        return self.cards.find(identifier)

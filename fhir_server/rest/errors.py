@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, request
-from pymongo.errors import ConnectionFailure, PyMongoError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from fhir_server.errors import FhirError, Issue
 from fhir_server.model.jsonio import dumps
 from fhir_server.outcome import operation_outcome
+from fhir_server.storage.errors import is_database_error, is_database_unavailable
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5  # database unavailable: when a client should try again
@@ -57,10 +57,10 @@ def _http_error(exc: HTTPException) -> Response:
 def _unexpected(exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         return _http_error(exc)
-    if isinstance(exc, ConnectionFailure):
+    if is_database_unavailable(exc):
         log.error("database unreachable: %s", exc)
         return database_unavailable()
-    if isinstance(exc, PyMongoError):
+    if is_database_error(exc):
         log.exception("database error")
         return error_response(500, [Issue("exception", "A database error occurred")])
     log.exception("unexpected error on %s %s", request.method, request.path)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, Response, current_app, request
-from pymongo.errors import PyMongoError
 
 from fhir_server.capability import capability_statement
 from fhir_server.errors import MethodNotAllowed
 from fhir_server.rest.errors import database_unavailable
 from fhir_server.rest.responses import json_response
 from fhir_server.storage.connection import connect
+from fhir_server.storage.errors import DatabaseError
+from fhir_server.storage.ping import ping
 
 system = Blueprint("fhir_system", __name__)
 log = logging.getLogger(__name__)
@@ -28,8 +29,8 @@ def readyz() -> Response:
     """Readiness probe: 200 when the database answers a ping, else 503 + Retry-After."""
     settings = current_app.extensions["fhir"].settings
     try:
-        connect(settings.mongodb_uri, settings.database).command("ping")
-    except PyMongoError as exc:
+        ping(connect(settings.mongodb_uri, settings.database))
+    except DatabaseError as exc:
         log.warning("readiness: database unreachable: %s", exc)
         return database_unavailable()
     return Response(b'{"status":"ok","database":"ok"}', content_type="application/json")

@@ -222,7 +222,7 @@ def test_orphaned_job_is_taken_over(app_: Flask, http: FlaskClient) -> None:
     jobs = export_worker(app_.extensions["fhir"]).jobs
     job = jobs.create(ExportRequest(level="system", types=["Patient"], request=f"{BASE}/$export"))
     long_ago = job["created"] - timedelta(minutes=5)
-    jobs.collection.update_one({"_id": job["_id"]}, {"$set": {
+    jobs.records.collection.update_one({"_id": job["_id"]}, {"$set": {
         "status": "in-progress", "worker": "a-dead-process", "heartbeat": long_ago}})
     manifest = wait(http, f"/_bulk/export/{job['_id']}").get_json()
     assert sorted(r["id"] for r in files(http, manifest)["Patient"]) == sorted(people)
