@@ -1,5 +1,5 @@
 """CardRecords (storage/card_records.py) against the real server: issued health cards kept
-by id (an upsert), and HealthCardService keeping what it issues through them."""
+by id (an upsert; tests/api/test_health_cards_api.py covers issuing and downloading)."""
 
 from __future__ import annotations
 
