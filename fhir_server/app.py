@@ -25,11 +25,12 @@ from fhir_server.rest.resources import resources
 from fhir_server.rest.search import search
 from fhir_server.rest.system import system
 from fhir_server.search.extract import SearchIndexer
-from fhir_server.search.indexes import ensure_search_indexes
+from fhir_server.search.registry import date_params
 from fhir_server.settings import Settings
 from fhir_server.storage.card_records import CardRecords
 from fhir_server.storage.connection import connect
 from fhir_server.storage.mongo import MongoResourceStore, instant
+from fhir_server.storage.search_indexes import ensure_search_indexes
 
 
 def build_app(settings: Settings | None = None) -> Flask:
@@ -42,7 +43,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     db = connect(settings.mongodb_uri, settings.database, settings.db_timeout_ms)
     store = MongoResourceStore(db, settings.clock, SearchIndexer(settings.base_url))
     store.ensure_indexes(list(RESOURCE_TYPES))
-    ensure_search_indexes(db, RESOURCE_TYPES)
+    ensure_search_indexes(db, {name: date_params(name) for name in RESOURCE_TYPES})
     services = Services.anonymous(store, settings)  # each request and job binds its caller
     services.components["health_cards"] = HealthCardService(
         CardRecords(db), settings.issuer, settings.shc_key_dir, settings.shc_trusted_file,

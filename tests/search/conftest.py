@@ -15,10 +15,11 @@ from fhir_server.auth.principal import Principal
 from fhir_server.repository import Repository
 from fhir_server.resource_types import RESOURCE_TYPES
 from fhir_server.search.extract import SearchIndexer
-from fhir_server.search.indexes import ensure_search_indexes
+from fhir_server.search.registry import date_params
 from fhir_server.search.service import SearchService
 from fhir_server.settings import Settings
 from fhir_server.storage.mongo import MongoResourceStore
+from fhir_server.storage.search_indexes import ensure_search_indexes
 
 BASE = "http://fhir.test/fhir"
 Finder = Callable[[str, Sequence[tuple[str, str]]], set[str]]
@@ -65,7 +66,7 @@ def bed(mongo_uri: str) -> Iterator[SearchBed]:
     client: MongoClient[dict[str, Any]] = MongoClient(mongo_uri, tz_aware=True)
     name = f"search_{uuid.uuid4().hex[:10]}"
     db = client[name]
-    ensure_search_indexes(db, RESOURCE_TYPES)
+    ensure_search_indexes(db, {name: date_params(name) for name in RESOURCE_TYPES})
     yield SearchBed(db)
     client.drop_database(name)
     client.close()

@@ -8,7 +8,7 @@ from fhir_server.search.extract import SearchIndexer, reference_key
 from fhir_server.search.normalize import PARAM_SEP
 from fhir_server.search.paths import rewrite
 from fhir_server.search.registry import indexed_params, params_for
-from fhir_server.search.reindex import reindex
+from fhir_server.storage.search_indexes import reindex
 from tests.search.conftest import SearchBed
 
 BASE = "http://fhir.test/fhir"
