@@ -27,6 +27,7 @@ from fhir_server.rest.system import system
 from fhir_server.search.extract import SearchIndexer
 from fhir_server.search.registry import date_params
 from fhir_server.settings import Settings
+from fhir_server.storage.auth_stores import open_auth_stores
 from fhir_server.storage.card_records import CardRecords
 from fhir_server.storage.connection import connect
 from fhir_server.storage.mongo import MongoResourceStore, instant
@@ -50,7 +51,8 @@ def build_app(settings: Settings | None = None) -> Flask:
         settings.clock)
     # AuditEvents are stored by the server itself under the ids they were spooled with (append
     # only: no caller can write them through the repository, and a replay is idempotent)
-    services.components["auth"] = AuthService(db, settings, partial(insert_audit_events, store))
+    services.components["auth"] = AuthService(open_auth_stores(db), settings,
+                                              partial(insert_audit_events, store))
     install_conformance(services)  # profile checker on writes; FHIR_LOAD_CONFORMANCE upserts
     app.extensions["fhir"] = services
     init_cors(app, settings.cors_origins)  # first: preflights never reach authentication

@@ -9,10 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING
-from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
-
 from fhir_server.auth.backoff import LoginBackoff
 from fhir_server.auth.otp import OtpCodes
 from fhir_server.auth.passwords import check_strength, hash_password, verify_password
@@ -22,8 +18,8 @@ from fhir_server.auth.registrations import PendingRegistrations
 from fhir_server.auth.throttle import Throttle
 from fhir_server.errors import Conflict, InvalidRequest, Unauthorized
 from fhir_server.notify.outbox import Outbox
+from fhir_server.storage.auth_records import ACTIVE, PENDING, Account, AccountRecords
 
-ACCOUNTS = "_accounts"
 BHXH = re.compile(r"\d{10}")
 
 
@@ -37,21 +33,29 @@ def _text(body: dict[str, Any], name: str, limit: int = 200) -> str:
 
 
 class Accounts:
-    """Account state lives in `_accounts`; every failure leaves it unchanged."""
+    """Account state lives in the account records; every failure leaves it unchanged."""
 
-    def __init__(self, db: Database, otp: OtpCodes, throttle: Throttle, outbox: Outbox,
+    def __init__(self, records: AccountRecords, registrations: PendingRegistrations,
+                 backoff: LoginBackoff, otp: OtpCodes, throttle: Throttle, outbox: Outbox,
                  clock: Callable[[], datetime]) -> None:
-        self.collection = db[ACCOUNTS]
+        self.records = records
+        self.registrations, self.backoff = registrations, backoff
         self.otp, self.throttle, self.outbox, self.clock = otp, throttle, outbox, clock
-        self.registrations = PendingRegistrations(db, clock)
-        self.backoff = LoginBackoff(db, clock)
         self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sms-reset")
-        self.collection.create_index([("phone", ASCENDING)], unique=True)
-        self.collection.create_index([("bhxh", ASCENDING)], unique=True, sparse=True)
 
-    def get(self, account_id: str) -> dict[str, Any] | None:
+    @property
+    def collection(self) -> Any:
+        """Transitional: the raw account collection, for fhir_server/seed.py only (use
+        `find_by_phone` instead; remove once seed.py does)."""
+        return self.records.collection
+
+    def get(self, account_id: str) -> Account | None:
         """An account by id."""
-        return self.collection.find_one({"_id": account_id})
+        return self.records.get(account_id)
+
+    def find_by_phone(self, phone: str) -> Account | None:
+        """The account of a phone number (any spelling `normalise_phone` accepts), or None."""
+        return self.records.find_by_phone(normalise_phone(phone))
 
     def _throttle_codes(self, purpose: str, phone: str, address: str | None) -> None:
         self.throttle.hit(f"otp-ip:{address}", 20, 3600, "code requests from this address")
@@ -72,9 +76,9 @@ class Accounts:
         if bhxh is not None and not (isinstance(bhxh, str) and BHXH.fullmatch(bhxh)):
             raise InvalidRequest.at("bhxh must be the 10-digit social insurance code", "bhxh",
                                     "value")
-        if self.collection.find_one({"phone": phone, "status": {"$ne": "pending"}}):
+        if self.records.phone_taken(phone):
             raise Conflict.at("An account with this phone number exists already", "phone")
-        if bhxh and self.collection.find_one({"bhxh": bhxh, "phone": {"$ne": phone}}):
+        if bhxh and self.records.bhxh_taken_by_other(bhxh, phone):
             raise Conflict.at("This BHXH code belongs to another account", "bhxh")
         self._throttle_codes("register", phone, address)
         pending = {"phone": phone, "name": name, "password": hash_password(password),
@@ -95,24 +99,20 @@ class Accounts:
             raise InvalidRequest.at("This is not the phone of the registration", "phone",
                                     "value")
         self.otp.consume("register", pending["_id"], str(body.get("code", "")))
-        self.collection.delete_many({"phone": phone, "status": "pending"})  # earlier scheme
+        self.records.delete_pending_by_phone(phone)  # earlier scheme
         kept = ("phone", "name", "password", "created", "details", "bhxh")
         account: dict[str, Any] = {k: pending[k] for k in kept if k in pending}
-        account.update({"_id": str(uuid.uuid4()), "kind": CITIZEN, "status": "pending"})
-        try:
-            self.collection.insert_one(account)
-        except DuplicateKeyError:
-            raise Conflict("An account with this phone number or BHXH code exists already"
-                           ) from None
+        account.update({"_id": str(uuid.uuid4()), "kind": CITIZEN, "status": PENDING})
+        if not self.records.insert(account):
+            raise Conflict("An account with this phone number or BHXH code exists already")
         try:
             patient_id = create_patient(account)
         except BaseException:
-            self.collection.delete_one({"_id": account["_id"]})
+            self.records.delete(account["_id"])
             raise
-        self.collection.update_one({"_id": account["_id"]}, {"$set": {
-            "status": "active", "patient": patient_id, "family": []}})
+        activated = self.records.activate(account["_id"], patient_id)
         self.registrations.close(phone)
-        return self.collection.find_one({"_id": account["_id"]}) or {}
+        return activated or {}
 
     def _candidates(self, body: dict[str, Any]) -> tuple[list[dict[str, Any]], str]:
         """Active accounts the username may name, and the username's normal form."""
@@ -125,13 +125,13 @@ class Accounts:
         if "bhxh" not in body:
             try:
                 key = normalise_phone(username)
-                found += [a for a in [self.collection.find_one({"phone": key})] if a]
+                found += [a for a in [self.records.find_by_phone(key)] if a]
             except InvalidRequest:
                 pass
         if BHXH.fullmatch(username):
-            account = self.collection.find_one({"bhxh": username})
+            account = self.records.find_by_bhxh(username)
             found += [account] if account and account not in found else []
-        return [a for a in found if a.get("status") == "active"], key
+        return [a for a in found if a.get("status") == ACTIVE], key
 
     def login(self, body: dict[str, Any], address: str | None) -> dict[str, Any]:
         """The account whose username and password match: 401 otherwise, 429 while waiting.
@@ -150,8 +150,7 @@ class Accounts:
         for account in candidates:
             if verify_password(account.get("password"), password):
                 self.backoff.release(f"acct:{account['_id']}", address)
-                self.collection.update_one({"_id": account["_id"]},
-                                           {"$set": {"last_login": self.clock()}})
+                self.records.record_login(account["_id"], self.clock())
                 return account
         raise Unauthorized("Wrong phone/BHXH code or password")
 
@@ -162,7 +161,7 @@ class Accounts:
         neither the status nor the gateway's latency tells whether the account exists.
         """
         phone = normalise_phone(_text(body, "phone", 32))
-        active = self.collection.find_one({"phone": phone, "status": "active"}) is not None
+        active = self.records.find_active_by_phone(phone) is not None
         self._throttle_codes("reset", phone, address)
         if not active:
             self.otp.discard("reset", phone)  # one write, like issuing a code
@@ -180,33 +179,28 @@ class Accounts:
         phone = normalise_phone(_text(body, "phone", 32))
         password = _text(body, "new_password", 128)
         check_strength(password, phone)
-        account = self.collection.find_one({"phone": phone, "status": "active"})
+        account = self.records.find_active_by_phone(phone)
         if account is None:
             raise InvalidRequest.at("No valid code for this phone: request a new one", "code",
                                     "invalid")
         self.otp.consume("reset", phone, str(body.get("code", "")))
-        self.collection.update_one({"_id": account["_id"]}, {
-            "$set": {"password": hash_password(password)},
-            "$unset": {"failed": "", "locked_until": ""}})
+        self.records.set_password(account["_id"], hash_password(password))
         self.backoff.forget(f"acct:{account['_id']}")
         return account
 
     def add_family_member(self, account_id: str, patient_id: str) -> dict[str, Any]:
         """Link a family member's Patient to the account."""
-        self.collection.update_one({"_id": account_id}, {"$addToSet": {"family": patient_id}})
-        return self.get(account_id) or {}
+        return self.records.add_family(account_id, patient_id) or {}
 
     def create_citizen(self, phone: str, name: str, password: str, patient: str,
                        family: list[str]) -> dict[str, Any]:
         """An active citizen account linked to an existing Patient (demo data, migrations)."""
         phone = normalise_phone(phone)
         account = {"_id": str(uuid.uuid4()), "phone": phone, "name": name, "kind": CITIZEN,
-                   "password": hash_password(password), "status": "active", "patient": patient,
+                   "password": hash_password(password), "status": ACTIVE, "patient": patient,
                    "family": family, "created": self.clock()}
-        try:
-            self.collection.insert_one(account)
-        except DuplicateKeyError:
-            raise Conflict("An account with this phone number exists already") from None
+        if not self.records.insert(account):
+            raise Conflict("An account with this phone number exists already")
         return account
 
     def create_staff(self, phone: str, name: str, password: str, roles: list[str],
@@ -215,10 +209,8 @@ class Accounts:
         phone = normalise_phone(phone)
         check_strength(password, phone)
         account = {"_id": str(uuid.uuid4()), "phone": phone, "name": name, "kind": STAFF,
-                   "roles": roles, "password": hash_password(password), "status": "active",
+                   "roles": roles, "password": hash_password(password), "status": ACTIVE,
                    "created": self.clock(), "practitioner": practitioner}
-        try:
-            self.collection.insert_one(account)
-        except DuplicateKeyError:
-            raise Conflict("An account with this phone number exists already") from None
+        if not self.records.insert(account):
+            raise Conflict("An account with this phone number exists already")
         return account

@@ -9,17 +9,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from contextlib import suppress
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from pymongo import ReturnDocument
-from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
 
 from fhir_server.errors import TooManyRequests
+from fhir_server.storage.counters import LoginTries, TryState
 
-BACKOFF = "_login_backoff"
 FREE_TRIES = 5
 FIRST_DELAY = 60
 MAX_DELAY = 900
@@ -39,35 +33,26 @@ def _aware(moment: datetime) -> datetime:
 class LoginBackoff:
     """Tries per (subject, address): `claim` before checking, `release` after a success."""
 
-    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
-        self.collection = db[BACKOFF]
+    def __init__(self, tries: LoginTries, clock: Callable[[], datetime]) -> None:
+        self.tries = tries
         self.clock = clock
-        self.collection.create_index("expires", expireAfterSeconds=0)
-        self.collection.create_index("subject")
 
     def claim(self, subject: str, address: str | None) -> None:
         """Take one try for (subject, address), or raise 429 with Retry-After."""
         key, now = f"{subject}|{address}", self.clock()
-        with suppress(DuplicateKeyError):  # a parallel attempt created it
-            self.collection.update_one({"_id": key}, {"$setOnInsert": {
-                "subject": subject, "n": 0, "stage": 0, "until": EPOCH}}, upsert=True)
-        free = {"_id": key, "until": {"$lte": now}}
-        if self.collection.find_one_and_update(
-                {**free, "n": {"$lt": FREE_TRIES - 1}},
-                {"$inc": {"n": 1}, "$set": {"expires": now + KEEP}},
-                return_document=ReturnDocument.AFTER) is not None:
+        self.tries.ensure(key, subject, EPOCH)
+        if self.tries.claim_free_try(key, now, FREE_TRIES - 1, now + KEEP):
             return
-        doc = self.collection.find_one({"_id": key}) or {}
-        stage = int(doc.get("stage", 0))
-        if self.collection.update_one(  # the last try starts the wait, whatever it gives
-                {**free, "n": FREE_TRIES - 1, "stage": stage},
-                {"$set": {"n": 0, "until": now + timedelta(seconds=delay_seconds(stage)),
-                          "expires": now + KEEP}, "$inc": {"stage": 1}}).modified_count == 1:
+        state = self.tries.get(key)
+        stage = state.stage if state else 0
+        if self.tries.claim_last_try(  # the last try starts the wait, whatever it gives
+                key, now, FREE_TRIES - 1, stage,
+                now + timedelta(seconds=delay_seconds(stage)), now + KEEP):
             return
-        raise self._blocked(self.collection.find_one({"_id": key}) or doc, now)
+        raise self._blocked(self.tries.get(key) or state, now)
 
-    def _blocked(self, doc: dict[str, Any], now: datetime) -> TooManyRequests:
-        until = _aware(doc.get("until") or now)
+    def _blocked(self, state: TryState | None, now: datetime) -> TooManyRequests:
+        until = _aware(state.until if state and state.until else now)
         retry = max(1, math.ceil((until - now).total_seconds()))
         error = TooManyRequests("Too many failed logins: try again later or reset the password")
         error.headers = {"Retry-After": str(retry)}
@@ -75,8 +60,8 @@ class LoginBackoff:
 
     def release(self, subject: str, address: str | None) -> None:
         """A success from this address: its tries and stage start again."""
-        self.collection.delete_one({"_id": f"{subject}|{address}"})
+        self.tries.delete(f"{subject}|{address}")
 
     def forget(self, subject: str) -> None:
         """Every address starts again (the password was reset)."""
-        self.collection.delete_many({"subject": subject})
+        self.tries.delete_subject(subject)

@@ -14,14 +14,11 @@ from typing import Any
 
 from jwcrypto import jwk, jwt
 from jwcrypto.common import JWException
-from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
 
 from fhir_server.auth.scopes import ScopeSet
 from fhir_server.errors import Conflict, InvalidRequest, Unauthorized
+from fhir_server.storage.session_records import ClientRecord, ClientRecords
 
-CLIENTS = "_clients"
-USED_JTI = "_client_jti"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 ALGORITHMS = ["ES256", "ES384", "RS384"]
 
@@ -36,12 +33,11 @@ def invalid_client(reason: str) -> Unauthorized:
 class Clients:
     """Registered system clients with their public keys and allowed system/ scopes."""
 
-    def __init__(self, db: Database, token_url: str, clock: Callable[[], datetime]) -> None:
-        self.collection = db[CLIENTS]
-        self.used = db[USED_JTI]
+    def __init__(self, records: ClientRecords, token_url: str,
+                 clock: Callable[[], datetime]) -> None:
+        self.records = records
         self.token_url = token_url
         self.clock = clock
-        self.used.create_index("expires", expireAfterSeconds=0)
 
     def register(self, client_id: str, name: str, jwks: dict[str, Any], scope: str) -> None:
         """Register a client (its JWKS must hold public keys only)."""
@@ -51,11 +47,8 @@ class Clients:
         jwk.JWKSet.from_json(json.dumps(jwks))
         if any(not s.startswith("system/") for s in ScopeSet.parse(scope).raw):
             raise InvalidRequest("Backend clients get system/ scopes only")
-        try:
-            self.collection.insert_one({"_id": client_id, "name": name, "jwks": jwks,
-                                        "scope": scope})
-        except DuplicateKeyError:
-            raise Conflict(f"Client {client_id} is registered already") from None
+        if not self.records.insert(ClientRecord(client_id, name, jwks, scope)):
+            raise Conflict(f"Client {client_id} is registered already")
 
     def authenticate(self, form: dict[str, str]) -> tuple[str, ScopeSet]:
         """Check a client_credentials request; returns (client id, granted scopes)."""
@@ -68,10 +61,10 @@ class Clients:
         except (JWException, ValueError, KeyError, TypeError):
             raise invalid_client("malformed client_assertion") from None
         client_id = str(claims.get("iss", ""))
-        client = self.collection.find_one({"_id": client_id})
+        client = self.records.get(client_id)
         if client is None or claims.get("sub") != client_id:
             raise invalid_client("unknown client or iss != sub")
-        keys = jwk.JWKSet.from_json(json.dumps(client["jwks"]))
+        keys = jwk.JWKSet.from_json(json.dumps(client.jwks))
         try:
             jwt.JWT(jwt=assertion, key=keys, algs=ALGORITHMS,
                     check_claims={"aud": self.token_url, "exp": None, "jti": None})
@@ -80,12 +73,10 @@ class Clients:
         now = self.clock().timestamp()
         if not now < float(claims["exp"]) <= now + 300 + 30:
             raise invalid_client("assertion exp must be within five minutes")
-        try:
-            self.used.insert_one({"_id": f"{client_id}:{claims['jti']}",
-                                  "expires": self.clock() + timedelta(minutes=10)})
-        except DuplicateKeyError:
-            raise invalid_client("assertion jti replayed") from None
-        granted = ScopeSet.parse(client["scope"])
+        if not self.records.remember_assertion(f"{client_id}:{claims['jti']}",
+                                               self.clock() + timedelta(minutes=10)):
+            raise invalid_client("assertion jti replayed")
+        granted = ScopeSet.parse(client.scope)
         requested = form.get("scope", "").strip()
         scopes = granted.narrowed(requested) if requested else granted
         if requested and not scopes.raw:

@@ -8,11 +8,9 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from pymongo.database import Database
-
 from fhir_server.errors import InvalidRequest
+from fhir_server.storage.auth_records import OtpRecords
 
-OTPS = "_otps"
 LIFETIME = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
 
@@ -23,11 +21,10 @@ class OtpCodes:
     The key is the phone (password reset) or a pending registration's id (registration).
     """
 
-    def __init__(self, db: Database, secret: bytes, clock: Callable[[], datetime]) -> None:
-        self.collection = db[OTPS]
+    def __init__(self, records: OtpRecords, secret: bytes, clock: Callable[[], datetime]) -> None:
+        self.records = records
         self.secret = secret
         self.clock = clock
-        self.collection.create_index("expires", expireAfterSeconds=3600)  # leftovers go
 
     def _digest(self, purpose: str, phone: str, code: str) -> str:
         return hmac.new(self.secret, f"{purpose}|{phone}|{code}".encode(),
@@ -36,32 +33,29 @@ class OtpCodes:
     def issue(self, purpose: str, phone: str) -> str:
         """A fresh code for this purpose and phone (only its HMAC is stored)."""
         code = f"{secrets.randbelow(1_000_000):06d}"
-        self.collection.replace_one(
-            {"_id": f"{purpose}:{phone}"},
-            {"hash": self._digest(purpose, phone, code), "expires": self.clock() + LIFETIME,
-             "attempts": 0}, upsert=True)
+        self.records.put(f"{purpose}:{phone}", self._digest(purpose, phone, code),
+                         self.clock() + LIFETIME)
         return code
 
     def discard(self, purpose: str, phone: str) -> None:
         """No code for this purpose and key any more."""
-        self.collection.delete_one({"_id": f"{purpose}:{phone}"})
+        self.records.delete(f"{purpose}:{phone}")
 
     def consume(self, purpose: str, phone: str, code: str) -> None:
         """Accept the code once; wrong, expired, exhausted or reused codes give 400."""
         key = f"{purpose}:{phone}"
         if not (isinstance(code, str) and len(code) == 6 and code.isdigit()):
             raise InvalidRequest.at("The code must be 6 digits", "code", "value")
-        record = self.collection.find_one_and_update(
-            {"_id": key, "attempts": {"$lt": MAX_ATTEMPTS}}, {"$inc": {"attempts": 1}})
+        record = self.records.take_attempt(key, MAX_ATTEMPTS)
         if record is None:
             raise InvalidRequest.at("No valid code for this phone: request a new one", "code",
                                     "invalid")
-        if record["expires"].timestamp() < self.clock().timestamp():
-            self.collection.delete_one({"_id": key})
+        if record.expires.timestamp() < self.clock().timestamp():
+            self.records.delete(key)
             raise InvalidRequest.at("The code has expired: request a new one", "code",
                                     "invalid")
-        if not hmac.compare_digest(record["hash"], self._digest(purpose, phone, code)):
-            left = MAX_ATTEMPTS - int(record["attempts"]) - 1
+        if not hmac.compare_digest(record.digest, self._digest(purpose, phone, code)):
+            left = MAX_ATTEMPTS - record.attempts - 1
             raise InvalidRequest.at(f"Wrong code ({left} attempts left)", "code", "invalid")
-        if self.collection.delete_one({"_id": key, "hash": record["hash"]}).deleted_count != 1:
+        if not self.records.use(key, record.digest):
             raise InvalidRequest.at("The code was already used", "code", "invalid")

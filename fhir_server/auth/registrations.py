@@ -12,29 +12,23 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo import ASCENDING
-from pymongo.database import Database
-
 from fhir_server.errors import InvalidRequest
+from fhir_server.storage.auth_records import RegistrationRecords
 
-REGISTRATIONS = "_registrations"
 KEEP = timedelta(minutes=30)  # the code lives 5 minutes; the record a little longer
 
 
 class PendingRegistrations:
     """Registrations waiting for their SMS code."""
 
-    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
-        self.collection = db[REGISTRATIONS]
+    def __init__(self, records: RegistrationRecords, clock: Callable[[], datetime]) -> None:
+        self.records = records
         self.clock = clock
-        self.collection.create_index("expires", expireAfterSeconds=0)
-        self.collection.create_index([("phone", ASCENDING)])
 
     def add(self, pending: dict[str, Any]) -> str:
         """Keep a new pending registration; returns its id."""
         registration_id = secrets.token_urlsafe(24)
-        self.collection.insert_one({**pending, "_id": registration_id,
-                                    "expires": self.clock() + KEEP})
+        self.records.insert(registration_id, pending, self.clock() + KEEP)
         return registration_id
 
     def find(self, registration_id: object) -> dict[str, Any]:
@@ -42,8 +36,7 @@ class PendingRegistrations:
         if not isinstance(registration_id, str) or not 8 <= len(registration_id) <= 64:
             raise InvalidRequest.at("'registration' (the id /auth/register answered) is "
                                     "required", "registration", "required")
-        found = self.collection.find_one({"_id": registration_id,
-                                          "expires": {"$gt": self.clock()}})
+        found = self.records.find_live(registration_id, self.clock())
         if found is None:
             raise InvalidRequest.at("No pending registration with this id: register again",
                                     "registration", "not-found")
@@ -51,4 +44,4 @@ class PendingRegistrations:
 
     def close(self, phone: str) -> None:
         """Every pending registration of a phone ends (one of them was confirmed)."""
-        self.collection.delete_many({"phone": phone})
+        self.records.delete_for_phone(phone)

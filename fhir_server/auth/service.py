@@ -9,13 +9,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pymongo.database import Database
-
 from fhir_server.auth.accounts import Accounts
 from fhir_server.auth.audit import AuditSink
+from fhir_server.auth.backoff import LoginBackoff
 from fhir_server.auth.clients import Clients
 from fhir_server.auth.otp import OtpCodes
 from fhir_server.auth.principal import CITIZEN
+from fhir_server.auth.registrations import PendingRegistrations
 from fhir_server.auth.secrets_files import write_once
 from fhir_server.auth.sessions import Sessions
 from fhir_server.auth.throttle import Throttle
@@ -23,6 +23,7 @@ from fhir_server.auth.tokens import TokenSigner, load_or_create_key
 from fhir_server.notify.gateways import SmsGateway, gateway_from_settings
 from fhir_server.notify.outbox import Outbox
 from fhir_server.settings import Settings
+from fhir_server.storage.auth_stores import AuthStores
 
 log = logging.getLogger(__name__)
 
@@ -40,20 +41,24 @@ def sms_gateway(settings: Settings) -> SmsGateway:
 class AuthService:
     """Signer, sessions, accounts, OTP, throttling, outbox, backend clients and audit."""
 
-    def __init__(self, db: Database, settings: Settings,
+    def __init__(self, stores: AuthStores, settings: Settings,
                  store_events: Any, gateway: SmsGateway | None = None) -> None:
         key_dir = Path(settings.auth_key_dir)
         clock = settings.clock
         self.settings = settings
+        self.stores = stores
         self.signer = TokenSigner(load_or_create_key(key_dir), settings.base_url,
                                   lambda: clock().timestamp())
-        self.sessions = Sessions(db, self.signer, clock, settings.base_url)
-        self.throttle = Throttle(db, clock)
+        self.sessions = Sessions(stores.sessions, self.signer, clock, settings.base_url)
+        self.throttle = Throttle(stores.counters, clock)
         self.gateway = gateway or sms_gateway(settings)
-        self.outbox = Outbox(db, self.gateway, clock)
-        self.otp = OtpCodes(db, _secret(key_dir, "otp-secret"), clock)
-        self.accounts = Accounts(db, self.otp, self.throttle, self.outbox, clock)
-        self.clients = Clients(db, f"{settings.base_url}/auth/token", clock)
+        self.outbox = Outbox(stores.outbox, self.gateway, clock)
+        self.otp = OtpCodes(stores.otps, _secret(key_dir, "otp-secret"), clock)
+        self.accounts = Accounts(stores.accounts,
+                                 PendingRegistrations(stores.registrations, clock),
+                                 LoginBackoff(stores.login_tries, clock),
+                                 self.otp, self.throttle, self.outbox, clock)
+        self.clients = Clients(stores.clients, f"{settings.base_url}/auth/token", clock)
         self.audit = AuditSink(store_events, clock, spool_dir=settings.audit_spool_dir)
         if settings.sms_retry_seconds > 0:
             threading.Thread(target=self._retry_sms, args=(settings.sms_retry_seconds,),

@@ -11,17 +11,14 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from pymongo.database import Database
-
 from fhir_server.auth.principal import CITIZEN, STAFF, Principal
 from fhir_server.auth.scopes import ScopeSet
 from fhir_server.auth.tokens import TokenSigner, rejected
 from fhir_server.errors import Unauthorized
+from fhir_server.storage.session_records import SessionRecords
 
 PRINCIPAL_CACHE = 4096  # principals kept per worker (a token's claims never change)
 
-REFRESH = "_refresh_tokens"
-REVOKED = "_revoked_sessions"
 ACCESS_TTL = 600
 REFRESH_TTL = timedelta(days=30)
 ROLE_SCOPES = {"practitioner": "user/*.read user/*.write", "analyst": "user/*.read",
@@ -36,18 +33,15 @@ def _digest(token: str) -> str:
 class Sessions:
     """Issues token pairs for accounts and turns valid access tokens into principals."""
 
-    def __init__(self, db: Database, signer: TokenSigner, clock: Callable[[], datetime],
-                 base_url: str) -> None:
-        self.refresh = db[REFRESH]
-        self.revoked = db[REVOKED]
+    def __init__(self, records: SessionRecords, signer: TokenSigner,
+                 clock: Callable[[], datetime], base_url: str) -> None:
+        self.records = records
         self.signer = signer
         self.clock = clock
         self.base_url = base_url
         self._revoked_cache: tuple[float, frozenset[str]] = (0.0, frozenset())
         self._principals: dict[str, Principal] = {}  # per token, built once (claims are fixed)
         self._lock = threading.Lock()
-        self.refresh.create_index("expires", expireAfterSeconds=0)
-        self.revoked.create_index("until", expireAfterSeconds=0)
 
     def account_claims(self, account: dict[str, Any]) -> dict[str, Any]:
         """The claims describing an account (kind, patient context, family, roles, scopes)."""
@@ -65,9 +59,8 @@ class Sessions:
         session = session or secrets.token_urlsafe(12)
         claims = {**self.account_claims(account), "sid": session}
         refresh = secrets.token_urlsafe(32)
-        self.refresh.insert_one({"_id": _digest(refresh), "sid": session,
-                                 "account": account["_id"], "used": False,
-                                 "expires": self.clock() + REFRESH_TTL})
+        self.records.add_refresh(_digest(refresh), session, account["_id"],
+                                 self.clock() + REFRESH_TTL)
         answer = {"access_token": self.signer.issue(claims, ACCESS_TTL), "token_type": "Bearer",
                   "expires_in": ACCESS_TTL, "scope": claims["scope"], "refresh_token": refresh}
         if "patient" in claims:
@@ -77,37 +70,34 @@ class Sessions:
     def rotate(self, refresh_token: str, load_account: Callable[[str], dict[str, Any] | None]
                ) -> dict[str, Any]:
         """Trade a refresh token for a new pair; reusing an old one revokes the session."""
-        record = self.refresh.find_one_and_update(
-            {"_id": _digest(str(refresh_token)), "used": False}, {"$set": {"used": True}})
+        record = self.records.spend_refresh(_digest(str(refresh_token)))
         if record is None:
-            reused = self.refresh.find_one({"_id": _digest(str(refresh_token))})
+            reused = self.records.find_refresh(_digest(str(refresh_token)))
             if reused is not None:
-                self.revoke_session(reused["sid"])
+                self.revoke_session(reused.session)
             raise rejected("refresh token unknown, expired or already used")
-        if record["sid"] in self._revoked_sids(force=True):
+        if record.session in self._revoked_sids(force=True):
             raise rejected("session revoked")
-        account = load_account(record["account"])
+        account = load_account(record.account)
         if account is None or account.get("status") != "active":
             raise rejected("account not active")
-        return self.open(account, record["sid"])
+        return self.open(account, record.session)
 
     def revoke_session(self, session: str) -> None:
         """Revoke a session: its refresh tokens and (within seconds) its access tokens."""
-        self.refresh.delete_many({"sid": session})
-        self.revoked.replace_one({"_id": session}, {
-            "until": self.clock() + timedelta(seconds=ACCESS_TTL + 60)}, upsert=True)
+        self.records.revoke(session, self.clock() + timedelta(seconds=ACCESS_TTL + 60))
         self._revoked_cache = (0.0, frozenset())
 
     def revoke_account(self, account_id: str) -> None:
         """Revoke every session of an account (password reset, lockout)."""
-        for session in self.refresh.distinct("sid", {"account": account_id}):
+        for session in self.records.sessions_of(account_id):
             self.revoke_session(session)
 
     def _revoked_sids(self, force: bool = False) -> frozenset[str]:
         loaded_at, sids = self._revoked_cache
         if force or time.monotonic() - loaded_at > 5:
             with self._lock:
-                sids = frozenset(doc["_id"] for doc in self.revoked.find({}, {"_id": 1}))
+                sids = self.records.revoked_sessions()
                 self._revoked_cache = (time.monotonic(), sids)
         return sids
 

@@ -7,11 +7,13 @@ RFC 6750 section 3 (WWW-Authenticate on 401).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from fhir_server.auth.otp import OtpCodes
 from tests.api.auth_helpers import PASSWORD, bearer, next_phone, register, sms_codes
 
 
@@ -58,8 +60,8 @@ def test_registration_bad_input_changes_nothing(auth_app: Flask, web: FlaskClien
     missing = web.post("/auth/register/confirm", json={"phone": phone, "code": code})
     assert missing.status_code == 400  # the registration id is required
     assert missing.get_json()["issue"][0]["expression"] == ["registration"]
-    accounts = auth_app.extensions["fhir"].components["auth"].accounts.collection
-    assert accounts.find_one({"phone": e164}) is None  # pending: no account yet
+    accounts = auth_app.extensions["fhir"].components["auth"].accounts
+    assert accounts.find_by_phone(e164) is None  # pending: no account yet
     assert web.post("/auth/register/confirm", json={**confirm, "code": code}
                     ).status_code == 201
     replay = web.post("/auth/register/confirm", json={**confirm, "code": code})
@@ -82,9 +84,8 @@ def test_code_attempts_and_expiry(auth_app: Flask, web: FlaskClient) -> None:
                          json={"registration": registration, "code": code})
     assert exhausted.status_code == 400  # five wrong attempts burn the code
     otps = auth_app.extensions["fhir"].components["auth"].otp
-    fresh = otps.issue("register", registration)
-    otps.collection.update_one({"_id": f"register:{registration}"},
-                               {"$set": {"expires": otps.clock().replace(year=2000)}})
+    hour_ago = OtpCodes(otps.records, otps.secret, lambda: otps.clock() - timedelta(hours=1))
+    fresh = hour_ago.issue("register", registration)  # expired 55 minutes ago
     expired = web.post("/auth/register/confirm",
                        json={"registration": registration, "code": fresh})
     assert expired.status_code == 400 and "expired" in expired.get_json()["issue"][0][

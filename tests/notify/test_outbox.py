@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pymongo import MongoClient
-
 from fhir_server.notify.gateways import FileSink
 from fhir_server.notify.outbox import Outbox
+from fhir_server.storage.outbox_records import OutboxRecords
+from tests.storage.records_db import own_database
 
 
 class FlakyGateway:
@@ -28,10 +27,11 @@ class FlakyGateway:
 
 def test_retry_until_delivered(mongo_uri: str) -> None:
     now = [datetime(2026, 1, 1, tzinfo=UTC)]
-    with MongoClient(mongo_uri) as client:
-        db = client[f"outbox_{uuid.uuid4().hex[:8]}"]
+    with own_database(mongo_uri) as db:
         gateway = FlakyGateway(failures=2)
-        outbox = Outbox(db, gateway, lambda: now[0])
+        records = OutboxRecords(db)
+        records.ensure_indexes()
+        outbox = Outbox(records, gateway, lambda: now[0])
         outbox.enqueue("+84912345678", "Ma xac thuc: 123456")
         assert gateway.sent == [] and outbox.counts() == {"pending": 1}
         assert outbox.deliver_pending() == 0  # not due yet: backoff
@@ -41,7 +41,6 @@ def test_retry_until_delivered(mongo_uri: str) -> None:
         assert outbox.deliver_pending() == 1
         assert gateway.sent == [("+84912345678", "Ma xac thuc: 123456")]
         assert outbox.counts() == {"sent": 1}
-        client.drop_database(db.name)
 
 
 def test_file_sink(tmp_path: Path) -> None:

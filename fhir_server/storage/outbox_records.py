@@ -1,0 +1,93 @@
+"""The SMS outbox (`_outbox`): one document per message, found by status and next try.
+
+A message is claimed for sending by one conditional update (still pending, with the attempt
+count the claimer saw), so of several workers exactly one sends a given attempt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.database import Database
+
+OUTBOX = "_outbox"
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+
+MessageId = ObjectId
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """A stored message: recipient, text, status and attempts made."""
+
+    id: MessageId
+    to: str
+    text: str
+    status: str
+    attempts: int
+
+    @property
+    def pending(self) -> bool:
+        """True while the message waits for a (next) try."""
+        return self.status == PENDING
+
+
+def _message(doc: dict[str, Any]) -> OutboxMessage:
+    return OutboxMessage(doc["_id"], doc["to"], doc["text"], doc["status"],
+                         int(doc["attempts"]))
+
+
+class OutboxRecords:
+    """Messages with their delivery state."""
+
+    def __init__(self, db: Database[Any]) -> None:
+        self.collection = db[OUTBOX]
+
+    def ensure_indexes(self) -> None:
+        """The index that finds due messages (status, next try)."""
+        self.collection.create_index([("status", ASCENDING), ("next_try", ASCENDING)])
+
+    def add(self, phone: str, text: str, now: datetime) -> MessageId:
+        """Store a pending message due now; its id."""
+        message_id: MessageId = self.collection.insert_one(
+            {"to": phone, "text": text, "status": PENDING, "attempts": 0,
+             "created": now, "next_try": now}).inserted_id
+        return message_id
+
+    def get(self, message_id: MessageId) -> OutboxMessage | None:
+        """A message by id, or None."""
+        doc = self.collection.find_one({"_id": message_id})
+        return None if doc is None else _message(doc)
+
+    def claim(self, message: OutboxMessage) -> OutboxMessage | None:
+        """Mark the message sending and count an attempt, when it is still pending after the
+        attempts seen in `message`; the message now sending (this attempt counted), or None."""
+        doc = self.collection.find_one_and_update(
+            {"_id": message.id, "status": PENDING, "attempts": message.attempts},
+            {"$set": {"status": SENDING}, "$inc": {"attempts": 1}},
+            return_document=ReturnDocument.AFTER)
+        return None if doc is None else _message(doc)
+
+    def record_failure(self, message_id: MessageId, error: str, next_try: datetime,
+                       give_up: bool) -> None:
+        """A try failed: pending again until `next_try`, or failed for good."""
+        self.collection.update_one({"_id": message_id}, {"$set": {
+            "status": FAILED if give_up else PENDING, "error": error, "next_try": next_try}})
+
+    def mark_sent(self, message_id: MessageId, at: datetime) -> None:
+        """The gateway took the message."""
+        self.collection.update_one({"_id": message_id}, {"$set": {"status": SENT, "sent": at}})
+
+    def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
+        """Up to `limit` pending messages whose next try is not after `now`."""
+        return [_message(doc) for doc in self.collection.find(
+            {"status": PENDING, "next_try": {"$lte": now}}).limit(limit)]
+
+    def counts(self) -> dict[str, int]:
+        """Messages by status."""
+        return {row["_id"]: row["n"] for row in self.collection.aggregate(
+            [{"$group": {"_id": "$status", "n": {"$sum": 1}}}])}
