@@ -8,13 +8,14 @@ so the restriction uses the same indexes as search.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from typing import Any
 
-from fhir_server.search.extract import SearchIndexer
+from fhir_server.search.extract import SearchIndexer, reference_key
 from fhir_server.search.normalize import PARAM_SEP
-from fhir_server.search.registry import lookup
+from fhir_server.search.paths import Node, evaluate_terms
+from fhir_server.search.registry import SearchParam, lookup
 from fhir_server.spec import patient_compartment
 
 
@@ -24,16 +25,41 @@ def compartment_params(type_name: str) -> tuple[str, ...]:
     return tuple(patient_compartment().get(type_name, ()))
 
 
+@cache
+def _linking_params(type_name: str) -> tuple[SearchParam, ...]:
+    """The registry entries of the compartment parameters of a type (those it indexes)."""
+    found = (lookup(type_name, code) for code in compartment_params(type_name))
+    return tuple(param for param in found if param is not None)
+
+
+@cache
+def _indexer(base_url: str) -> SearchIndexer:
+    return SearchIndexer(base_url)
+
+
+def _references(nodes: list[Node], base_url: str) -> Iterator[str | None]:
+    """The literal references of evaluated Reference nodes, keyed as the index keys them."""
+    for _type_name, data in nodes:
+        if isinstance(data, dict):
+            reference = data.get("reference")
+            if isinstance(reference, str):
+                yield reference_key(reference, base_url)
+
+
 def in_compartment(type_name: str, resource: Mapping[str, Any], patient_ids: Iterable[str],
                    base_url: str) -> bool:
-    """True when the resource belongs to the compartment of one of these patients."""
+    """True when the resource belongs to the compartment of one of these patients (read from
+    its content, the same FHIRPath and reference keys as the search index)."""
     wanted = {f"Patient/{pid}" for pid in patient_ids}
     if type_name == "Patient":
         return f"Patient/{resource.get('id')}" in wanted
-    indexer = SearchIndexer(base_url)
-    for code in compartment_params(type_name):
-        param = lookup(type_name, code)
-        if param is not None and wanted & set(indexer.values(param, resource).values):
+    base = base_url.rstrip("/")
+    for param in _linking_params(type_name):
+        if param.kind == "reference":  # the common case, without building index values
+            if any(key in wanted for key in _references(evaluate_terms(param.terms, resource),
+                                                        base)):
+                return True
+        elif wanted & set(_indexer(base).values(param, resource).values):
             return True
     return False
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
@@ -28,10 +28,17 @@ class Services:
     one caller), search over it, settings and write checkers."""
 
     store: Repository
-    search: SearchService
     settings: Settings
     checkers: list[ResourceChecker] = field(default_factory=list)
     components: dict[str, Any] = field(default_factory=dict)  # optional services by name
+    _search: SearchService | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def search(self) -> SearchService:
+        """Search over this caller's repository (made on first use: a read needs none)."""
+        if self._search is None:
+            self._search = SearchService(self.store, self.settings)
+        return self._search
 
     @classmethod
     def anonymous(cls, backend: Store, settings: Settings) -> Services:
@@ -39,15 +46,14 @@ class Services:
         from fhir_server.auth.principal import ANONYMOUS_PRINCIPAL
 
         repository = Repository(backend, ANONYMOUS_PRINCIPAL, settings.base_url)
-        return cls(store=repository, search=SearchService(repository, settings),
-                   settings=settings)
+        return cls(store=repository, settings=settings)
 
     def bind(self, caller: Principal, recorder: AuditRecorder | None = None,
              unit: AuditUnit | None = None) -> Services:
         """The same services acting for this caller (per request, per job)."""
         repository = Repository(self.store.store, caller, self.settings.base_url, recorder,
                                 unit)
-        return replace(self, store=repository, search=SearchService(repository, self.settings))
+        return Services(repository, self.settings, self.checkers, self.components)
 
     def internal(self) -> Services:
         """The same services acting as the server itself (start-up, CLI, jobs: say so here)."""

@@ -74,7 +74,7 @@ def bypassed_everything(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     original = everything_module.everything
 
     def broken(svc: Any, call: Any) -> Any:
-        return original(type(svc)(store=svc.store.store, search=svc.search, settings=svc.settings,
+        return original(type(svc)(store=svc.store.store, settings=svc.settings,
                                   checkers=svc.checkers, components=svc.components), call)
 
     from dataclasses import replace
