@@ -4,7 +4,7 @@ The rules of the guard (auth/guard.py: who may touch which type) plus what a cit
 point at: every reference of the resource as it would be stored must stay inside the caller's
 own and linked family members' compartments (Patient CompartmentDefinition), shared reference
 data excepted. Reads of shared types that can name a patient (Schedule.actor) hide the ones
-naming somebody else.
+naming somebody else; analysts see no resource that names a patient at all.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from fhir_server.auth import guard
 from fhir_server.auth.compartment import compartment_filter, compartment_params, in_compartment
-from fhir_server.auth.principal import CITIZEN, INTERNAL, Principal
+from fhir_server.auth.principal import CITIZEN, INTERNAL, STAFF, Principal
 from fhir_server.errors import Forbidden, NotFound
 from fhir_server.health_cards.identity import check_identity_write
 from fhir_server.resource_types import is_supported
@@ -35,9 +35,18 @@ def _names_patient(type_name: str) -> bool:
     return type_name in guard.SHARED and bool(compartment_params(type_name))
 
 
+def sees_no_one(caller: Principal) -> bool:
+    """True for analysts (without a clinical or admin role): they read aggregate and reference
+    data, never a resource naming a patient (an individual MeasureReport, a Schedule.actor)."""
+    return caller.kind == STAFF and "analyst" in caller.roles and not (
+        caller.roles & {"practitioner", "admin"})
+
+
 def visible(caller: Principal, type_name: str, resource: Mapping[str, Any] | None,
             base_url: str) -> bool:
     """Whether this caller may see this stored content (a type check is assumed done)."""
+    if resource is not None and sees_no_one(caller) and compartment_params(type_name):
+        return not any(_references(resource, base_url, "Patient"))
     if resource is None or not is_citizen(caller):
         return True
     if type_name in guard.SHARED:
@@ -58,17 +67,25 @@ def require_visible(caller: Principal, type_name: str, resource: Mapping[str, An
 
 def search_filter(caller: Principal, type_name: str) -> dict[str, Any] | None:
     """The filter ANDed into every query of this type for this caller (None: no restriction)."""
+    if sees_no_one(caller) and compartment_params(type_name):
+        return _names_no_patient(type_name)
     if not is_citizen(caller):
         return None
     if type_name in guard.SHARED:
         if not _names_patient(type_name):
             return None
-        codes = compartment_params(type_name)
-        names_any = [{"idx.k": {"$elemMatch": {"$gte": f"{code}{PARAM_SEP}Patient/",
-                                               "$lt": f"{code}{PARAM_SEP}Patient0"}}}
-                     for code in codes]
-        return {"$or": [{"$nor": names_any}, compartment_filter(type_name, caller.patient_ids)]}
+        return {"$or": [_names_no_patient(type_name),
+                        compartment_filter(type_name, caller.patient_ids)]}
     return compartment_filter(type_name, caller.patient_ids)
+
+
+def _names_no_patient(type_name: str) -> dict[str, Any]:
+    """Resources none of whose compartment parameters references a Patient (a key range on
+    the index keys "param\x1cPatient/...", no regex)."""
+    names_any = [{"idx.k": {"$elemMatch": {"$gte": f"{code}{PARAM_SEP}Patient/",
+                                           "$lt": f"{code}{PARAM_SEP}Patient0"}}}
+                 for code in compartment_params(type_name)]
+    return {"$nor": names_any}
 
 
 def _references(resource: Any, base_url: str, only: str | None = None) -> Iterator[str]:

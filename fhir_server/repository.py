@@ -18,6 +18,7 @@ from typing import Any, Protocol, TypeVar
 
 from fhir_server import access
 from fhir_server.auth import guard
+from fhir_server.auth.compartment import compartment_params
 from fhir_server.auth.principal import Principal
 from fhir_server.errors import FhirError, Gone, NotFound
 from fhir_server.storage.base import HistoryPage, StoredVersion
@@ -68,8 +69,9 @@ class AuditUnit:
     status: int | None = None  # set by a block that knows its outcome (a bundle entry)
 
     def touch(self, type_name: str, resource_id: str | None = None) -> None:
-        """Note an access (or an attempt) to a type or one resource of it."""
-        if type_name in guard.SHARED:
+        """Note an access (or an attempt) to a type or one resource of it (shared reference
+        data excepted, unless the type can name a patient: Schedule.actor)."""
+        if type_name in guard.SHARED and not compartment_params(type_name):
             return
         self.types.add(type_name)
         if resource_id is not None and len(self.refs) < MAX_AUDITED_REFS:

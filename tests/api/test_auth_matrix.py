@@ -281,3 +281,41 @@ def test_audit_events_recorded(world: World) -> None:
               == f"Patient/{world.a['patient']}"]
     assert denied and denied[0]["outcome"] == "4"
     assert denied[0]["agent"][0]["network"]["address"]
+
+
+def test_analysts_see_no_resource_naming_a_patient(world: World) -> None:
+    # compartmentdefinition-patient (MeasureReport.subject, Schedule.actor): an analyst reads
+    # aggregate reports and reference data, never a resource about a named citizen
+    svc = world.app.extensions["fhir"].internal()
+    with acting_as(INTERNAL_PRINCIPAL):
+        report = {"resourceType": "MeasureReport", "status": "complete", "type": "individual",
+                  "measure": "http://example.org/Measure/doses", "period": {"start": "2021"}}
+        individual = crud.create(svc, "MeasureReport", {
+            **report, "subject": {"reference": f"Patient/{world.b['patient']}"}}).version.id
+        aggregate = crud.create(svc, "MeasureReport", {**report, "type": "summary"}).version.id
+        schedule = crud.create(svc, "Schedule", {
+            "resourceType": "Schedule", "actor": [{"reference": f"Patient/{world.b['patient']}"}]
+        }).version.id
+    assert _status(world, "analyst", "GET", f"/MeasureReport/{individual}") == 404
+    assert _status(world, "analyst", "GET", f"/MeasureReport/{aggregate}") == 200
+    assert _status(world, "analyst", "GET", f"/Schedule/{schedule}") == 404
+    assert _status(world, "admin", "GET", f"/MeasureReport/{individual}") == 200
+    web = world.app.test_client()
+    found = web.get("/MeasureReport?_count=500", headers=world.tokens["analyst"]).get_json()
+    ids = {e["resource"]["id"] for e in found.get("entry", []) if e["search"]["mode"] == "match"}
+    assert aggregate in ids and individual not in ids and found["total"] == len(ids)
+
+
+def test_a_schedule_naming_a_patient_is_audited(world: World) -> None:
+    # security.html#audit: a Schedule whose actor is a Patient is personal data
+    svc = world.app.extensions["fhir"].internal()
+    with acting_as(INTERNAL_PRINCIPAL):
+        schedule = crud.create(svc, "Schedule", {
+            "resourceType": "Schedule", "actor": [{"reference": f"Patient/{world.a['patient']}"}]
+        }).version.id
+    web = world.app.test_client()
+    assert web.get(f"/Schedule/{schedule}", headers=world.tokens["A"]).status_code == 200
+    world.app.extensions["fhir"].components["auth"].audit.flush()
+    events = web.get(f"/AuditEvent?entity=Schedule/{schedule}",
+                     headers=world.tokens["admin"]).get_json()
+    assert events.get("total", len(events.get("entry", []))) >= 1
