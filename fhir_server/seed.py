@@ -6,7 +6,6 @@ import json
 from importlib import resources
 from typing import Any
 
-from fhir_server.auth.phones import normalise_phone
 from fhir_server.errors import NotFound
 from fhir_server.interactions import crud
 from fhir_server.interactions.context import Services
@@ -34,7 +33,7 @@ def seed_accounts(svc: Services) -> list[str]:
     lines = []
     for role, phone, password, who in DEMO_LOGINS:
         lines.append(f"{role:12} {phone} / {password}  ({who})")
-        if service.accounts.collection.find_one({"phone": normalise_phone(phone)}):
+        if service.accounts.find_by_phone(phone):
             continue
         if role == "citizen":
             service.accounts.create_citizen(phone, "Nguyễn Văn An", password,

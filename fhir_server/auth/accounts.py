@@ -43,12 +43,6 @@ class Accounts:
         self.otp, self.throttle, self.outbox, self.clock = otp, throttle, outbox, clock
         self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sms-reset")
 
-    @property
-    def collection(self) -> Any:
-        """Transitional: the raw account collection, for fhir_server/seed.py only (use
-        `find_by_phone` instead; remove once seed.py does)."""
-        return self.records.collection
-
     def get(self, account_id: str) -> Account | None:
         """An account by id."""
         return self.records.get(account_id)
