@@ -28,7 +28,9 @@ def init_cors(app: Flask, allowed: tuple[str, ...]) -> None:
     @app.before_request
     def preflight() -> Response | None:
         if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
-            return Response(status=204)
+            answer = Response(status=204)
+            del answer.headers["Content-Type"]  # no content, so no type (RFC 9110 8.3)
+            return answer
         return None
 
     @app.after_request
