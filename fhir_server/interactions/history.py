@@ -17,6 +17,7 @@ from fhir_server.model.parse import check_id, check_type
 from fhir_server.storage.mongo import instant
 
 HISTORY_PARAMS = ("_count", "_since", "_at", "_page_at", "_offset")
+EVERY_TYPE = "*"  # how an AuditEvent names every type (system history, a system export)
 
 
 def history(svc: Services, type_name: str | None, resource_id: str | None,
@@ -28,8 +29,12 @@ def history(svc: Services, type_name: str | None, resource_id: str | None,
         check_id(resource_id)
         with suppress(Gone):  # a visible deleted resource still has its history
             crud.read(svc, type_name or "", resource_id)
-    else:
-        guard.check_history(type_name)
+    else:  # named in the audit before the check: a refused attempt is audited too
+        if type_name is not None:
+            svc.store.unit.touch(type_name)
+        else:
+            svc.store.unit.types.add(EVERY_TYPE)
+        guard.check_history(type_name, svc.caller)
     settings = svc.settings
     count, since, at, offset = settings.default_page_size, None, None, 0
     snapshot: datetime | None = None

@@ -11,6 +11,7 @@ each exported type must also be readable with the caller's scopes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,13 +23,16 @@ from fhir_server.bulk.worker import export_worker
 from fhir_server.errors import InvalidRequest, Issue, NotFound
 from fhir_server.fhirdates import parse_instant
 from fhir_server.interactions.context import Services
+from fhir_server.interactions.history import EVERY_TYPE
 from fhir_server.operations.registry import OperationCall, OperationResult, operation
 from fhir_server.outcome import operation_outcome
+from fhir_server.repository import AuditUnit
 from fhir_server.resource_types import is_supported
 
 OUTPUT_FORMATS = ("application/fhir+ndjson", "application/ndjson", "ndjson")
 REFUSED = ("_elements", "patient", "includeAssociatedData", "_typeFilter")
 STATUS_PATH = "_bulk/export"
+MAX_AUDITED_TYPES = 50
 
 
 def _level(call: OperationCall) -> str:
@@ -109,8 +113,25 @@ def request_of(svc: Services, call: OperationCall) -> ExportRequest:
                          group_id=call.resource_id, since=since, owner=owner, issues=issues)
 
 
+def audit_scope(call: OperationCall) -> list[str]:
+    """What a kick-off asks for, noted in its AuditEvent before the access check: the _type
+    values (shared types too), or every type for a system export (Patient and Group levels
+    name their target already)."""
+    asked = [name for name in _values(call, "_type") if is_supported(name)]
+    if asked:
+        return asked[:MAX_AUDITED_TYPES]
+    return [EVERY_TYPE] if call.type_name is None else []
+
+
+def note_export(unit: AuditUnit, types: Sequence[str], description: str) -> None:
+    """Note an export door (kick-off, output file) in the request's audit unit: the types it
+    names, as asked (an export is audited whatever it holds), and a description."""
+    unit.types.update(types)
+    unit.query = f"{unit.query} {description}" if unit.query else description
+
+
 @operation("export", system=True, type_level=True, instance=True, types=("Patient", "Group"),
-           methods=("GET", "POST"), access="admin",
+           methods=("GET", "POST"), access="admin", audit_scope=audit_scope,
            definition="http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export",
            documentation="Bulk Data export (NDJSON) of the whole server, all patients or a "
                          "Group; asynchronous: 202 + Content-Location status URL")
@@ -120,6 +141,8 @@ def export(svc: Services, call: OperationCall) -> OperationResult:
     worker = export_worker(svc)
     worker.sweep()
     job: dict[str, Any] = worker.jobs.create(request)
+    # the types again (a POST names them in its body) and the job its files belong to
+    note_export(svc.store.unit, audit_scope(call), f"(job {job['_id']})")
     worker.submit(job["_id"])
     status_url = f"{svc.settings.base_url}/{STATUS_PATH}/{job['_id']}"
     body = operation_outcome([Issue("informational", f"Export started; poll {status_url}",

@@ -59,6 +59,7 @@ class OperationResult:
 
 
 Handler = Callable[[Services, OperationCall], OperationResult]
+Scope = Callable[[OperationCall], Sequence[str]]
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,9 @@ class OperationDefinition:
     definition: str | None = None
     documentation: str = ""
     access: str = "authenticated"  # public | authenticated | instance-read | admin
+    # what a call asks for, noted in the audit as asked before the access check: an operation
+    # audited whatever types it names (bulk export); the body is not read yet
+    audit_scope: Scope | None = None
 
 
 _OPERATIONS: dict[str, OperationDefinition] = {}

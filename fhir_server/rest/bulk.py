@@ -7,7 +7,8 @@
 
 Authorization (requiresAccessToken = FHIR_AUTH_REQUIRED): status and files pass the same rule as
 the kick-off (`$export` access "admin": administrators and system clients), and only the client
-that started the job (or an administrator) sees it — see `_authorize`.
+that started the job (or an administrator) sees it — see `_authorize`. A file download, allowed
+or refused, leaves an AuditEvent naming its type and job (`_note_file`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from fhir_server.bulk.worker import ExportWorker, export_worker
 from fhir_server.errors import Issue, NotFound
 from fhir_server.interactions.context import Services
 from fhir_server.model.jsonio import dumps
-from fhir_server.operations.export import STATUS_PATH
+from fhir_server.operations.export import EVERY_TYPE, STATUS_PATH, note_export
+from fhir_server.resource_types import is_supported
 from fhir_server.rest.context import carries, request_services
 from fhir_server.rest.errors import error_response
 from fhir_server.storage.mongo import instant
@@ -55,6 +57,18 @@ def _job(job_id: str) -> tuple[Services, ExportWorker, dict[str, Any]]:
         raise NotFound(f"No export job {job_id[:64]} (unknown, cancelled or expired)")
     _authorize(svc, job)
     return svc, worker, job
+
+
+def _note_file(job_id: str, file_name: str) -> None:
+    """Audit a file download before any check (refused ones too) as the personal-data access
+    it is: the file's type (from its name: <Type>-<n>.ndjson), the job and the file."""
+    type_name = file_name.split("-")[0]
+    if file_name == "error.ndjson":
+        type_name = "OperationOutcome"
+    elif not is_supported(type_name):
+        type_name = EVERY_TYPE  # not a file name of ours: it asks for the job's data
+    note_export(request_services().store.unit, [type_name],
+                f"$export job {job_id[:64]} file {file_name[:80]}")
 
 
 def _url(svc: Services, job: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
@@ -97,6 +111,7 @@ def export_cancel(job_id: str) -> Response:
 @carries("read")
 def export_file(job_id: str, file_name: str) -> Response:
     """Bulk Data output file request: one NDJSON file of a complete job."""
+    _note_file(job_id, file_name)
     svc, _worker, job = _job(job_id)
     names = {item["file"] for item in [*job.get("output", []), *job.get("errors", [])]}
     if job["status"] != "completed" or file_name not in names:

@@ -7,15 +7,27 @@ from flask import Blueprint, Response, request
 from fhir_server.auth import guard
 from fhir_server.errors import MethodNotAllowed, NotFound
 from fhir_server.interactions import crud
+from fhir_server.interactions.context import Services
 from fhir_server.model.jsonio import loads
 from fhir_server.model.parse import check_id, check_type
-from fhir_server.operations.registry import OperationCall, find
+from fhir_server.operations.registry import OperationCall, OperationDefinition, find
 from fhir_server.rest.context import carries, request_services
 from fhir_server.rest.negotiation import query_params
 from fhir_server.rest.responses import json_response
 
 operations = Blueprint("fhir_operations", __name__)
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def _note(svc: Services, definition: OperationDefinition, call: OperationCall) -> None:
+    """Name the operation and its target in the request's audit unit before any check, so a
+    refused call is audited too (FHIR R4 security.html#audit: every access attempt)."""
+    unit = svc.store.unit
+    unit.query = f"${call.name}" + (f"?{unit.query}" if unit.query else "")
+    if call.type_name is not None:
+        unit.touch(call.type_name, call.resource_id)
+    for type_name in definition.audit_scope(call) if definition.audit_scope else ():
+        unit.types.add(type_name)  # as asked, shared types too: this operation is audited
 
 
 def _dispatch(name: str, type_name: str | None, resource_id: str | None) -> Response:
@@ -37,20 +49,20 @@ def _dispatch(name: str, type_name: str | None, resource_id: str | None) -> Resp
         error.headers = {"Allow": ", ".join(definition.methods)}
         raise error
     svc = request_services()
+    call = OperationCall(name=name, type_name=type_name, resource_id=resource_id,
+                         method=request.method, query=query_params(request),
+                         headers={k.lower(): v for k, v in request.headers.items()},
+                         client_address=request.remote_addr)
+    _note(svc, definition, call)
     instance = (crud.read(svc, type_name, resource_id).resource
                 if type_name is not None and resource_id is not None
                 and definition.access == "instance-read" else None)
     guard.check_operation(definition.access, type_name, instance, svc.settings.base_url,
                           svc.caller)
     raw = request.get_data(cache=False) if request.method != "GET" else b""
-    body = None
     if raw.strip():
         content_type = request.headers.get("Content-Type", "")
-        body = raw if "json" not in content_type and content_type else loads(raw)
-    call = OperationCall(name=name, type_name=type_name, resource_id=resource_id,
-                         method=request.method, query=query_params(request), body=body,
-                         headers={k.lower(): v for k, v in request.headers.items()},
-                         client_address=request.remote_addr)
+        call.body = raw if "json" not in content_type and content_type else loads(raw)
     result = definition.handler(svc, call)
     if result.raw is not None:
         return Response(result.raw, status=result.status, headers=result.headers,
