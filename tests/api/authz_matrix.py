@@ -208,7 +208,13 @@ class MatrixWorld(World):
             person = spec[role]
             for key in self.records["a"]:
                 ctx[f"{role}_{key}"] = self.records[person][key] if person else None
-        ctx["self_patient"] = self.patients[spec["own"]]
+        # a citizen writes as themself; staff and systems write about the target person only,
+        # so no record they make ties two citizens together (which would then rightly show in
+        # both compartments, and read as a leak to the oracle)
+        writer = spec["own"]
+        if spec["class"] != "citizen" and target in PERSON_TARGETS and spec[target]:
+            writer = spec[target]
+        ctx["self_patient"] = self.patients[writer]
         if target in PERSON_TARGETS:
             person = spec[target]
             for key in self.records["a"]:
