@@ -24,7 +24,7 @@ from fhir_server.storage.transactions import current_session
 HISTORY = "history"
 T = TypeVar("T")
 DUPLICATE_KEY = 11000
-MAX_ATTEMPTS = 20
+MAX_ATTEMPTS = 30
 ONE_MS = timedelta(milliseconds=1)
 # an inclusion projection for result pages: cheaper for the server than excluding the (large)
 # idx sub-document. A read by id fetches the whole document instead: for one small document the
@@ -211,7 +211,7 @@ class MongoResourceStore:
                 return self._log(type_name, resource_id, version, moment, "PUT", stamped), False
             if if_match is not None or self._s is not None:
                 raise PreconditionFailed(f"{type_name}/{resource_id} changed concurrently")
-            time.sleep(random.uniform(0, 0.002) * attempt)  # lost the race: let the winner land
+            time.sleep(random.uniform(0, 0.004) * attempt)  # lost the race: let the winner land
         raise Conflict(f"Too many concurrent writes to {type_name}/{resource_id}; try again")
 
     def delete(self, type_name: str, resource_id: str,
