@@ -20,9 +20,7 @@ from fhir_server.interactions.bundle_entry import match_one
 from fhir_server.interactions.bundle_refs import ReferenceMap
 from fhir_server.interactions.context import Services
 from fhir_server.resource_types import is_supported
-from fhir_server.storage.errors import DatabaseError, is_transient_transaction_error
-
-ATTEMPTS = 3
+from fhir_server.storage.errors import DatabaseError
 
 
 class _Redo(Exception):
@@ -63,18 +61,19 @@ class LineWriter:
     def write(self, items: list[tuple[int, Any]]) -> LinesOutcome:
         """Write (line number, parsed JSON) items: in one transaction when possible."""
         if self.svc.settings.use_transactions:
-            for _attempt in range(ATTEMPTS):
+            def unit() -> LinesOutcome:
                 outcome = LinesOutcome()
-                try:
-                    with self.svc.store.atomic():
-                        for number, resource in items:
-                            self._one(number, resource, outcome, in_transaction=True)
-                    return outcome
-                except _Redo:
-                    break
-                except DatabaseError as error:
-                    if not is_transient_transaction_error(error):
-                        break
+                for number, resource in items:
+                    self._one(number, resource, outcome, in_transaction=True)
+                return outcome
+
+            try:  # conflicts are re-run by the storage layer (with_transaction)
+                return self.svc.store.transact(unit)
+            except (_Redo, DatabaseError):
+                pass  # line by line below
+            except FhirError as error:
+                if error.status != 501:  # 501: this database refuses transactions
+                    raise
         outcome = LinesOutcome()
         for number, resource in items:
             self._one(number, resource, outcome, in_transaction=False)
