@@ -23,7 +23,7 @@ from fhir_server.storage.outbox_records import OUTBOX
 from fhir_server.storage.session_records import REFRESH, REVOKED, USED_JTI
 from tests.storage.races import race
 
-NOW = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
+NOW = datetime.now(UTC).replace(microsecond=0)  # real time: the TTL monitor runs on it
 
 
 @pytest.fixture()

@@ -12,7 +12,7 @@ from pymongo.database import Database
 from fhir_server.storage.session_records import ClientRecord, ClientRecords, SessionRecords
 from tests.storage.races import race
 
-NOW = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
+NOW = datetime.now(UTC).replace(microsecond=0)  # real time: the TTL monitor runs on it
 
 
 def test_refresh_token_is_spent_once(db: Database[Any]) -> None:
