@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from fhir_server.auth import guard
-from fhir_server.auth.compartment import compartment_filter, compartment_params, in_compartment
+from fhir_server.auth.compartment import compartment_params, compartment_term, in_compartment
 from fhir_server.auth.principal import CITIZEN, INTERNAL, STAFF, Principal
 from fhir_server.errors import Forbidden, NotFound
 from fhir_server.health_cards.identity import check_identity_write
 from fhir_server.resource_types import is_supported
-from fhir_server.search.normalize import PARAM_SEP
+from fhir_server.search.criteria import AnyOf, Criteria, NamesPatient, Term
 
 APPEND_ONLY = frozenset({"AuditEvent"})  # the trail: created by the server, never changed
 MAX_REFERENCES = 500  # references a citizen's write may carry (each may cost a lookup)
@@ -65,8 +65,8 @@ def require_visible(caller: Principal, type_name: str, resource: Mapping[str, An
         raise NotFound(f"{type_name}/{rid} is not known")
 
 
-def search_filter(caller: Principal, type_name: str) -> dict[str, Any] | None:
-    """The filter ANDed into every query of this type for this caller (None: no restriction)."""
+def restriction(caller: Principal, type_name: str) -> Term | None:
+    """The term ANDed into every query of this type for this caller (None: no restriction)."""
     if sees_no_one(caller) and compartment_params(type_name):
         return _names_no_patient(type_name)
     if not is_citizen(caller):
@@ -74,18 +74,14 @@ def search_filter(caller: Principal, type_name: str) -> dict[str, Any] | None:
     if type_name in guard.SHARED:
         if not _names_patient(type_name):
             return None
-        return {"$or": [_names_no_patient(type_name),
-                        compartment_filter(type_name, caller.patient_ids)]}
-    return compartment_filter(type_name, caller.patient_ids)
+        return AnyOf((Criteria((_names_no_patient(type_name),)),
+                      Criteria((compartment_term(type_name, caller.patient_ids),))))
+    return compartment_term(type_name, caller.patient_ids)
 
 
-def _names_no_patient(type_name: str) -> dict[str, Any]:
-    """Resources none of whose compartment parameters references a Patient (a key range on
-    the index keys "param\x1cPatient/...", no regex)."""
-    names_any = [{"idx.k": {"$elemMatch": {"$gte": f"{code}{PARAM_SEP}Patient/",
-                                           "$lt": f"{code}{PARAM_SEP}Patient0"}}}
-                 for code in compartment_params(type_name)]
-    return {"$nor": names_any}
+def _names_no_patient(type_name: str) -> Term:
+    """Resources none of whose compartment parameters references a Patient."""
+    return NamesPatient(tuple(compartment_params(type_name)), negate=True)
 
 
 def _references(resource: Any, base_url: str, only: str | None = None) -> Iterator[str]:

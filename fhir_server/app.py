@@ -51,8 +51,9 @@ def build_app(settings: Settings | None = None) -> Flask:
         settings.clock)
     # AuditEvents are stored by the server itself under the ids they were spooled with (append
     # only: no caller can write them through the repository, and a replay is idempotent)
-    services.components["auth"] = AuthService(open_auth_stores(db), settings,
-                                              partial(insert_audit_events, store))
+    accounts = AuthService(open_auth_stores(db), settings, partial(insert_audit_events, store))
+    accounts.start()  # the SMS retry loop (FHIR_SMS_RETRY_SECONDS; 0: none)
+    services.components["auth"] = accounts
     install_conformance(services)  # profile checker on writes; FHIR_LOAD_CONFORMANCE upserts
     app.extensions["fhir"] = services
     init_cors(app, settings.cors_origins)  # first: preflights never reach authentication

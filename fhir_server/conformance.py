@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from fhir_server.search.criteria import AnyOf, ElementIs, IdIn, of
 from fhir_server.settings import Settings
 from fhir_server.storage.base import ResourceStore
 from fhir_server.terminology import TerminologyService
@@ -117,8 +118,9 @@ def load_conformance(store: ResourceStore, settings: Settings) -> LoadReport:
     for resource in resources:
         by_type.setdefault(resource["resourceType"], []).append(resource)
     for type_name, group in sorted(by_type.items()):
-        current = [{"_id": r["id"], "res.meta.source": r["meta"]["source"]} for r in group]
-        if store.count(type_name, {"$or": current}) == len(group):
+        current = [of(IdIn((r["id"],)), ElementIs("meta.source", r["meta"]["source"]))
+                   for r in group]
+        if store.count(type_name, of(AnyOf(tuple(current)))) == len(group):
             report.unchanged += len(group)
             continue
         for resource, query in zip(group, current, strict=True):

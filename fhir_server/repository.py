@@ -21,6 +21,7 @@ from fhir_server.auth import guard
 from fhir_server.auth.compartment import compartment_params
 from fhir_server.auth.principal import Principal
 from fhir_server.errors import FhirError, Gone, NotFound
+from fhir_server.search.criteria import Criteria, Sort
 from fhir_server.storage.base import HistoryPage, StoredVersion
 
 MAX_AUDITED_REFS = 100  # entities one AuditEvent names (the query describes the rest)
@@ -44,11 +45,11 @@ class Store(Protocol):
     def history(self, type_name: str | None, resource_id: str | None, *,
                 since: datetime | None, until: datetime, offset: int, count: int,
                 at: tuple[datetime, datetime] | None = None) -> HistoryPage: ...
-    def find(self, type_name: str, query: Mapping[str, Any], *,
-             sort: Sequence[tuple[str, int]] = (), skip: int = 0,
-             limit: int = 0) -> Iterator[StoredVersion]: ...
-    def count(self, type_name: str, query: Mapping[str, Any]) -> int: ...
-    def distinct(self, type_name: str, field: str, query: Mapping[str, Any]) -> list[Any]: ...
+    def find(self, type_name: str, criteria: Criteria, *, sort: Sort | None = None,
+             skip: int = 0, limit: int = 0) -> Iterator[StoredVersion]: ...
+    def count(self, type_name: str, criteria: Criteria) -> int: ...
+    def ids(self, type_name: str, criteria: Criteria) -> list[str]: ...
+    def references(self, type_name: str, code: str, criteria: Criteria) -> list[str]: ...
     def atomic(self) -> AbstractContextManager[Any]: ...
     def transact(self, work: Callable[[], T]) -> T: ...
     def claim(self, key: str) -> None: ...
@@ -79,16 +80,19 @@ class AuditUnit:
             if ref not in self.refs:
                 self.refs.append(ref)
 
+    def name(self, *types: str) -> None:
+        """Name types (or `*`, or a door) as asked, shared ones too: the door is audited
+        whatever it turns out to hold (operations, exports, system history)."""
+        self.types.update(types)
+
+    def describe(self, description: str) -> None:
+        """Add a description of the door to the unit's query (an export's job and file)."""
+        self.query = f"{self.query} {description}" if self.query else description
+
     @property
     def personal(self) -> bool:
         """True when personal (non-shared) data was touched or asked for."""
         return bool(self.types)
-
-
-def _where(where: Mapping[str, Any], extra: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    if extra is None:
-        return where
-    return {"$and": [dict(where), extra]} if where else extra
 
 
 class Repository:
@@ -195,29 +199,33 @@ class Repository:
         shown.reverse()
         return HistoryPage(shown[offset:offset + count], len(shown))
 
-    def _restricted(self, action: str, type_name: str,
-                    query: Mapping[str, Any]) -> Mapping[str, Any]:
+    def _restricted(self, action: str, type_name: str, criteria: Criteria) -> Criteria:
         self.unit.touch(type_name)
         guard.check_type(action, type_name, self.caller)
-        return _where(query, access.search_filter(self.caller, type_name))
+        restriction = access.restriction(self.caller, type_name)
+        return criteria if restriction is None else criteria.and_(restriction)
 
-    def find(self, type_name: str, query: Mapping[str, Any], *,
-             sort: Sequence[tuple[str, int]] = (), skip: int = 0,
-             limit: int = 0) -> Iterator[StoredVersion]:
-        """Current versions matching a query, within what the caller may see."""
-        where = self._restricted("s", type_name, query)
+    def find(self, type_name: str, criteria: Criteria, *, sort: Sort | None = None,
+             skip: int = 0, limit: int = 0) -> Iterator[StoredVersion]:
+        """Current versions matching the criteria, within what the caller may see."""
+        where = self._restricted("s", type_name, criteria)
         for version in self.store.find(type_name, where, sort=sort, skip=skip, limit=limit):
             if self._visible(version, version.resource):  # the query restricts; this proves it
                 self.unit.touch(type_name, version.id)
                 yield version
 
-    def count(self, type_name: str, query: Mapping[str, Any]) -> int:
-        """How many current versions the caller may see match a query."""
-        return self.store.count(type_name, self._restricted("s", type_name, query))
+    def count(self, type_name: str, criteria: Criteria) -> int:
+        """How many current versions the caller may see match the criteria."""
+        return self.store.count(type_name, self._restricted("s", type_name, criteria))
 
-    def distinct(self, type_name: str, field: str, query: Mapping[str, Any]) -> list[Any]:
-        """Distinct values of a field among the visible matches (chains, _has)."""
-        return self.store.distinct(type_name, field, self._restricted("s", type_name, query))
+    def ids(self, type_name: str, criteria: Criteria) -> list[str]:
+        """The ids of the visible matches (chains)."""
+        return self.store.ids(type_name, self._restricted("s", type_name, criteria))
+
+    def references(self, type_name: str, code: str, criteria: Criteria) -> list[str]:
+        """The reference keys a parameter holds among the visible matches (_has)."""
+        return self.store.references(type_name, code,
+                                     self._restricted("s", type_name, criteria))
 
     # -- writes ----------------------------------------------------------------------------
     def _lookup(self, type_name: str, resource_id: str) -> Mapping[str, Any] | None:

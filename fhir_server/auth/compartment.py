@@ -2,8 +2,8 @@
 
 A resource is in a patient's compartment when one of its compartment parameters (e.g.
 Immunization.patient, AdverseEvent.subject) references that patient; a Patient is in its own.
-Membership of stored resources is matched on the search index (`idx.k` keys "param\\x1cType/id"),
-so the restriction uses the same indexes as search.
+Stored resources are selected by an `InCompartments` criteria term, which the store matches on
+the same search index keys as search.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from typing import Any
 
+from fhir_server.search.criteria import InCompartments
 from fhir_server.search.extract import SearchIndexer, reference_key
-from fhir_server.search.normalize import PARAM_SEP
 from fhir_server.search.paths import Node, evaluate_terms
 from fhir_server.search.registry import SearchParam, lookup
 from fhir_server.spec import patient_compartment
@@ -64,11 +64,6 @@ def in_compartment(type_name: str, resource: Mapping[str, Any], patient_ids: Ite
     return False
 
 
-def compartment_filter(type_name: str, patient_ids: Iterable[str]) -> dict[str, Any]:
-    """A Mongo filter selecting the stored resources of these patients' compartments."""
-    ids = sorted(set(patient_ids))
-    if type_name == "Patient":
-        return {"_id": {"$in": ids}}
-    keys = [f"{code}{PARAM_SEP}Patient/{pid}" for code in compartment_params(type_name)
-            for pid in ids]
-    return {"idx.k": {"$in": keys}} if keys else {"_id": {"$in": []}}
+def compartment_term(type_name: str, patient_ids: Iterable[str]) -> InCompartments:
+    """The criteria term selecting the stored resources of these patients' compartments."""
+    return InCompartments(tuple(sorted(set(patient_ids))), tuple(compartment_params(type_name)))

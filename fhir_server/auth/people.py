@@ -60,7 +60,8 @@ def create_family_member(svc: Services, holder: dict[str, Any], body: dict[str, 
                                 + ", ".join(sorted(RELATIONSHIPS)), "relationship", "code-invalid")
     details: dict[str, Any] = {k: body[k] for k in ("gender", "birthDate") if k in body}
     svc = svc.internal()  # the account service writes the member's records as the server
-    with acting_as(INTERNAL_PRINCIPAL), svc.store.atomic():
+
+    def both() -> tuple[str, str]:  # one transaction, re-run by the store on a conflict
         member = crud.create(svc, "Patient", _patient(name, details, None, None)).version.id
         related = crud.create(svc, "RelatedPerson", {
             "resourceType": "RelatedPerson", "active": True,
@@ -69,4 +70,7 @@ def create_family_member(svc: Services, holder: dict[str, Any], body: dict[str, 
                                           "display": RELATIONSHIPS[relationship]}]}],
             "name": [human_name(holder["name"])],
             "telecom": [{"system": "phone", "value": holder["phone"]}]}).version.id
-    return member, related
+        return member, related
+
+    with acting_as(INTERNAL_PRINCIPAL):
+        return svc.store.transact(both)

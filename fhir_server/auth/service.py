@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -60,14 +59,24 @@ class AuthService:
                                  self.otp, self.throttle, self.outbox, clock)
         self.clients = Clients(stores.clients, f"{settings.base_url}/auth/token", clock)
         self.audit = AuditSink(store_events, clock, spool_dir=settings.audit_spool_dir)
-        if settings.sms_retry_seconds > 0:
-            threading.Thread(target=self._retry_sms, args=(settings.sms_retry_seconds,),
-                             name="sms-outbox", daemon=True).start()
+        self._stopping = threading.Event()
+        self._retrier: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the background SMS retry loop (once; the app factory calls this)."""
+        interval = self.settings.sms_retry_seconds
+        if interval > 0 and self._retrier is None:
+            self._retrier = threading.Thread(target=self._retry_sms, args=(interval,),
+                                             name="sms-outbox", daemon=True)
+            self._retrier.start()
+
+    def stop(self) -> None:
+        """Stop the SMS retry loop (it finishes the round it is in)."""
+        self._stopping.set()
 
     def _retry_sms(self, interval: int) -> None:
-        """Deliver due outbox messages forever (a daemon thread per worker)."""
-        while True:
-            time.sleep(interval)
+        """Deliver due outbox messages until stopped (a daemon thread per worker)."""
+        while not self._stopping.wait(interval):
             try:
                 self.outbox.deliver_pending()
             except Exception:  # noqa: BLE001 - the next round tries again

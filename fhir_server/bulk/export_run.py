@@ -98,11 +98,33 @@ def run_export(svc: Services, jobs: JobStore, job: dict[str, Any], worker: str) 
         if not jobs.complete(job["_id"], worker, output, errors):
             raise Cancelled()
     except Cancelled:
-        shutil.rmtree(folder, ignore_errors=True)
+        _stop(jobs, job["_id"], worker, folder)
     except Exception as exc:  # noqa: BLE001 - any failure is the job's error status
+        if isinstance(exc, OSError) and not _still_ours(jobs, job["_id"], worker):
+            # the files went with a cancel (or expiry sweep) or a takeover: not a failure
+            _stop(jobs, job["_id"], worker, folder)
+            return
         log.exception("export %s failed", job["_id"])
         jobs.fail(job["_id"], worker, f"The export failed: {exc}")
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _still_ours(jobs: JobStore, job_id: str, worker: str) -> bool:
+    """True while this worker runs the job (not cancelled, expired or taken over)."""
+    current = jobs.get(job_id)
+    return current is not None and current.get("status") == "in-progress" \
+        and current.get("worker") == worker
+
+
+def _stop(jobs: JobStore, job_id: str, worker: str, folder: Path) -> None:
+    """Stop a run that is no longer ours: remove its files unless another worker took the job
+    over (the files in the job's folder are then that worker's)."""
+    current = jobs.get(job_id)
+    if current is not None and current.get("status") == "in-progress" \
+            and current.get("worker") not in (None, worker):
+        log.info("export %s: taken over by %s; stopping", job_id, current.get("worker"))
+        return
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _error_file(folder: Path, issues: list[str]) -> list[dict[str, Any]]:

@@ -15,11 +15,11 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from fhir_server.auth.compartment import compartment_filter, compartment_params
+from fhir_server.auth.compartment import compartment_params, compartment_term
 from fhir_server.errors import InvalidRequest
 from fhir_server.interactions.context import Services
 from fhir_server.resource_types import RESOURCE_TYPES
-from fhir_server.search.normalize import PARAM_SEP
+from fhir_server.search.criteria import EVERYTHING, Criteria, NamesPatient, Updated
 from fhir_server.spec import patient_compartment
 
 GROUP_CHUNK = 500  # patient ids per compartment query
@@ -48,14 +48,6 @@ def group_patients(group: dict[str, Any], base_url: str) -> list[str]:
     return ids
 
 
-def _any_patient(type_name: str) -> dict[str, Any]:
-    """Resources of this type linked to some Patient by a compartment parameter (prefix range
-    on the search keys `code<SEP>Patient/...` — never a regex)."""
-    return {"$or": [{"idx.k": {"$elemMatch": {"$gte": f"{code}{PARAM_SEP}Patient/",
-                                              "$lt": f"{code}{PARAM_SEP}Patient0"}}}
-                    for code in compartment_params(type_name)]}
-
-
 class ExportScope:
     """The resources of one export job, type by type."""
 
@@ -69,34 +61,31 @@ class ExportScope:
         self.since = since
         self.patient_ids = patient_ids or []
 
-    def _filters(self, type_name: str) -> Iterator[dict[str, Any]]:
-        """The Mongo filters whose union is this type's share of the export."""
+    def _scopes(self, type_name: str) -> Iterator[Criteria]:
+        """The criteria whose union is this type's share of the export."""
         if self.level == "system" or (self.level == "patient" and type_name == "Patient"):
-            yield {}
-        elif self.level == "patient":
-            yield _any_patient(type_name)
+            yield EVERYTHING
+        elif self.level == "patient":  # linked to some Patient by a compartment parameter
+            yield Criteria((NamesPatient(compartment_params(type_name)),))
         else:
             for start in range(0, len(self.patient_ids), GROUP_CHUNK):
-                chunk = self.patient_ids[start:start + GROUP_CHUNK]
-                yield ({"_id": {"$in": chunk}} if type_name == "Patient"
-                       else compartment_filter(type_name, chunk))
+                yield Criteria((compartment_term(type_name,
+                                                 self.patient_ids[start:start + GROUP_CHUNK]),))
 
     def resources(self, type_name: str) -> Iterator[dict[str, Any]]:
         """Every resource of the type in scope, as of the transaction time (no duplicates)."""
         store = self.svc.store
         seen: set[str] | None = set() if len(self.patient_ids) > GROUP_CHUNK else None
-        window: dict[str, Any] = {"$lte": self.until}
-        if self.since is not None:
-            window["$gt"] = self.since
-        for query in self._filters(type_name):
-            for version in store.find(type_name, {"$and": [query, {"ts": window}]}):
+        window = Updated(gt=self.since, lte=self.until)
+        for scope in self._scopes(type_name):
+            for version in store.find(type_name, scope.and_(window)):
                 if seen is not None:
                     if version.id in seen:
                         continue
                     seen.add(version.id)
                 if version.resource is not None:
                     yield version.resource
-            for newer in store.find(type_name, {"$and": [query, {"ts": {"$gt": self.until}}]}):
+            for newer in store.find(type_name, scope.and_(Updated(gt=self.until))):
                 if seen is not None and newer.id in seen:
                     continue
                 yield from self._as_of_transaction_time(type_name, newer.id, seen)

@@ -33,7 +33,7 @@ def history(svc: Services, type_name: str | None, resource_id: str | None,
         if type_name is not None:
             svc.store.unit.touch(type_name)
         else:
-            svc.store.unit.types.add(EVERY_TYPE)
+            svc.store.unit.name(EVERY_TYPE)
         guard.check_history(type_name, svc.caller)
     settings = svc.settings
     count, since, at, offset = settings.default_page_size, None, None, 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fhir_server.auth.compartment import compartment_filter, compartment_params
+from fhir_server.auth.compartment import compartment_params, compartment_term
 from fhir_server.errors import Forbidden, Unauthorized
 from fhir_server.fhirdates import parse_instant
 from fhir_server.interactions import crud
@@ -13,6 +13,7 @@ from fhir_server.interactions.bundles import full_url, int_param
 from fhir_server.interactions.context import Services
 from fhir_server.operations.registry import OperationCall, OperationResult, operation
 from fhir_server.resource_types import RESOURCE_TYPES
+from fhir_server.search.criteria import Criteria, Updated
 
 LIMIT = 5000
 
@@ -35,11 +36,11 @@ def everything(svc: Services, call: OperationCall) -> OperationResult:
         if type_name == "Patient" or not compartment_params(type_name) or (
                 wanted and type_name not in wanted):
             continue
-        query: dict[str, Any] = compartment_filter(type_name, [patient_id])
+        criteria = Criteria((compartment_term(type_name, [patient_id]),))
         if moment is not None:
-            query = {"$and": [query, {"ts": {"$gte": moment}}]}
+            criteria = criteria.and_(Updated(gte=moment))
         try:  # through the door: a type the caller may not search is left out, not leaked
-            versions.extend(svc.store.find(type_name, query, limit=limit + 1))
+            versions.extend(svc.store.find(type_name, criteria, limit=limit + 1))
         except (Forbidden, Unauthorized):
             continue
     truncated = len(versions) > limit

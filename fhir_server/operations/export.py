@@ -126,8 +126,8 @@ def audit_scope(call: OperationCall) -> list[str]:
 def note_export(unit: AuditUnit, types: Sequence[str], description: str) -> None:
     """Note an export door (kick-off, output file) in the request's audit unit: the types it
     names, as asked (an export is audited whatever it holds), and a description."""
-    unit.types.update(types)
-    unit.query = f"{unit.query} {description}" if unit.query else description
+    unit.name(*types)
+    unit.describe(description)
 
 
 @operation("export", system=True, type_level=True, instance=True, types=("Patient", "Group"),

@@ -15,7 +15,7 @@ import binascii
 from datetime import UTC, datetime
 from typing import Any
 
-from fhir_server.auth.compartment import compartment_filter
+from fhir_server.auth.compartment import compartment_term
 from fhir_server.errors import Forbidden, InvalidRequest, NotFound
 from fhir_server.fhirdates import parse_instant
 from fhir_server.health_cards.identity import mark_verified, may_verify
@@ -27,6 +27,7 @@ from fhir_server.interactions.context import Services
 from fhir_server.model.jsonio import dumps
 from fhir_server.operations.registry import OperationCall, OperationResult, operation
 from fhir_server.operations.verification import verification_parameters
+from fhir_server.search.criteria import of
 
 
 def card_service(svc: Services) -> HealthCardService:
@@ -40,7 +41,7 @@ def card_service(svc: Services) -> HealthCardService:
 def patient_immunizations(svc: Services, patient_id: str) -> list[dict[str, Any]]:
     """The patient's current Immunization resources (via the indexed compartment keys)."""
     return [version.resource for version in svc.store.find(
-        "Immunization", compartment_filter("Immunization", [patient_id])) if version.resource]
+        "Immunization", of(compartment_term("Immunization", [patient_id]))) if version.resource]
 
 
 def _resource_links(svc: Services, patient_id: str, cards: list[IssuedCard],

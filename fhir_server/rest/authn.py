@@ -90,7 +90,7 @@ def init_authentication(app: Flask) -> None:
         record = _recorder(svc, ANONYMOUS_PRINCIPAL, request.remote_addr) if interaction else None
         if record is not None:
             unit = AuditUnit(interaction or "operation", request.method, _query())
-            unit.types.add(f"at {request.path[:200]}")
+            unit.name(f"at {request.path[:200]}")
             record(unit, response.status_code)
         return response
 

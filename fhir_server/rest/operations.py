@@ -27,7 +27,7 @@ def _note(svc: Services, definition: OperationDefinition, call: OperationCall) -
     if call.type_name is not None:
         unit.touch(call.type_name, call.resource_id)
     for type_name in definition.audit_scope(call) if definition.audit_scope else ():
-        unit.types.add(type_name)  # as asked, shared types too: this operation is audited
+        unit.name(type_name)  # as asked, shared types too: this operation is audited
 
 
 def _dispatch(name: str, type_name: str | None, resource_id: str | None) -> Response:

@@ -1,14 +1,8 @@
-"""The `idx` document stored beside each resource: search values extracted at write time.
-
-Layout (one document per resource, under `idx`):
-  k            shared multikey array "code\\x1ckey" of exact/prefix keys (one index per type)
-  p.<code>     the parameter's exact values (token/reference/uri keys, {v} strings,
-               {lo, hi} dates and numbers, {lo, hi, u} quantities, {c0, c1} composites)
-  s.<code>     {a, d}: the ascending / descending sort key
-  t.<code>     token display texts ({v}), for :text
-  x.<code>     strings as written, for :exact
-  i.<code>     Reference.identifier token keys, for :identifier
-Date parameters also get range indexes on p.<code>.lo and p.<code>.hi.
+"""Search values extracted at write time: per indexed parameter of a resource, its values
+(token/reference/uri keys, {v} strings, {lo, hi} dates and numbers, {lo, hi, u} quantities,
+{c0, c1} composites), index keys, display texts, exact strings, Reference.identifier keys and
+sort keys (search/values.py). The store lays them out beside the resource
+(storage/query/index_document.py).
 """
 
 from __future__ import annotations
@@ -20,9 +14,6 @@ from typing import Any, NamedTuple
 from fhir_server.search.normalize import (
     CACHE_SIZE,
     MAX_INDEXED_STRING,
-    PARAM_SEP,
-    REF_IDENTIFIER,
-    STRING_KEY_LENGTH,
     token_key_tuple,
 )
 from fhir_server.search.paths import Node, compile_relative, evaluate_on, evaluate_terms
@@ -39,14 +30,13 @@ class Planned(NamedTuple):
     param: SearchParam
     code: str
     kind: str
-    prefix: str  # the parameter's prefix in idx.k
     elements: frozenset[str] | None  # top-level elements its terms read (None: any resource)
 
 
 @lru_cache(maxsize=1024)
 def plan(type_name: str) -> tuple[Planned, ...]:
     """The indexed parameters of a type, ready for extraction."""
-    return tuple(Planned(param, param.code, param.kind, param.code + PARAM_SEP,
+    return tuple(Planned(param, param.code, param.kind,
                          None if any(t.element is None for t in param.terms)
                          else frozenset(t.element for t in param.terms if t.element))
                  for param in indexed_params(type_name))
@@ -182,19 +172,15 @@ class SearchIndexer:
             out.keys = list(keys)
         return out
 
-    def __call__(self, resource: dict[str, Any]) -> dict[str, Any]:
-        """The `idx` document of a resource (empty parts omitted)."""
+    def entries(self, resource: Mapping[str, Any]) -> list[tuple[str, Values]]:
+        """The search values of every indexed parameter a resource has (strings capped), which
+        the store lays out as the resource's index document (storage/query/index_document)."""
         type_name = resource.get("resourceType")
         if not isinstance(type_name, str):
-            return {}
-        keys: dict[str, None] = {}  # ordered set: the first occurrence keeps its place
-        p: dict[str, Any] = {}
-        s: dict[str, Any] = {}
-        t: dict[str, Any] = {}
-        x: dict[str, Any] = {}
-        i: dict[str, Any] = {}
+            return []
+        found_all: list[tuple[str, Values]] = []
         present = present_elements(resource)
-        for param, code, kind, prefix, elements in plan(type_name):
+        for param, code, kind, elements in plan(type_name):
             if elements is not None and present.isdisjoint(elements):
                 continue  # no term's element is there: evaluate_terms would find nothing
             nodes = evaluate_terms(param.terms, resource)
@@ -207,24 +193,14 @@ class SearchIndexer:
             _cap_strings(found)
             if len(found.values) > MAX_VALUES:  # giant terminology resources: stay under 16 MB
                 found.values, found.keys = found.values[:MAX_VALUES], found.keys[:MAX_VALUES]
-            if found.values:
-                p[code] = found.values
-            for key in found.keys:
-                keys[prefix + key[:STRING_KEY_LENGTH]] = None
-            if found.identifiers:
-                for key in found.identifiers:
-                    keys[prefix + REF_IDENTIFIER + key] = None
-                i[code] = found.identifiers
-            if found.sort is not None:
-                s[code] = {"a": found.sort[0], "d": found.sort[1]}
-            if found.texts:
-                t[code] = [{"v": text} for text in found.texts]
-            if found.exact:
-                x[code] = found.exact
-        document: dict[str, Any] = {"k": list(keys)} if keys else {}
-        document.update((name, part) for name, part in (
-            ("p", p), ("s", s), ("t", t), ("x", x), ("i", i)) if part)
-        return document
+            found_all.append((code, found))
+        return found_all
+
+    def __call__(self, resource: dict[str, Any]) -> dict[str, Any]:
+        """The index document the store keeps for a resource (for tools, tests and benches)."""
+        from fhir_server.storage.query.index_document import index_document
+
+        return index_document(self.entries(resource))
 
     def param_values(self, type_name: str, code: str, resource: Mapping[str, Any]) -> Values:
         """The values of one named parameter (for includes and keyset cursors)."""

@@ -1,7 +1,7 @@
 """_include and _revinclude (search.html#include), with :iterate.
 
 Included resources are found through indexed reference values: the matches' own reference
-keys for _include, and `idx.k` reference keys pointing at the matches for _revinclude.
+keys for _include, and reference keys pointing at the matches for _revinclude.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from fhir_server.resource_types import is_supported
-from fhir_server.search.compile.base import keyed
+from fhir_server.search.criteria import Criteria, RefersTo
 from fhir_server.search.engine import Engine
 from fhir_server.search.extract import SearchIndexer
 from fhir_server.search.params import Clause
@@ -61,8 +61,8 @@ def _reverse(engine: Engine, spec: Include, targets: Sequence[StoredVersion]
             if not param.targets or v.type in param.targets]
     if not keys:
         return []
-    part = keyed(Clause(spec.code, param), keys, 10)
-    return engine.find(spec.source, engine.query(spec.source, [part]), (), MAX_INCLUDED)
+    criteria = Criteria((RefersTo(Clause(spec.code, param), tuple(keys)),))
+    return engine.find(spec.source, criteria, None, MAX_INCLUDED)
 
 
 def resolve_includes(engine: Engine, indexer: SearchIndexer, matches: Sequence[StoredVersion],

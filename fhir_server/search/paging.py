@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fhir_server.errors import InvalidRequest
-from fhir_server.search.compile.base import Part
+from fhir_server.search.criteria import After, SortKey
 
 MAX_TIES = 20  # ids of a tie group carried in a cursor; beyond that the $or form is used
-SortField = tuple[str, int]  # (document path, 1 | -1)
+SortField = SortKey  # (_id | _lastUpdated | parameter code, 1 | -1)
 
 
 @dataclass
@@ -33,15 +33,8 @@ class Cursor:
 
 
 def sort_fields(sort: Sequence[tuple[str, int]]) -> list[SortField]:
-    """Document paths for _sort keys (scalar sort keys), ending with the _id tie-break."""
-    fields: list[SortField] = []
-    for code, direction in sort:
-        if code == "_id":
-            fields.append(("_id", direction))
-        elif code == "_lastUpdated":
-            fields.append(("ts", direction))
-        else:
-            fields.append((f"idx.s.{code}.{'a' if direction > 0 else 'd'}", direction))
+    """The _sort keys (each parameter's scalar sort key), ending with the _id tie-break."""
+    fields: list[SortField] = list(sort)
     if not fields or fields[-1][0] != "_id":
         fields.append(("_id", fields[-1][1] if fields else 1))
     return fields
@@ -94,38 +87,11 @@ def decode(text: str, expected_signature: str) -> Cursor:
                   ties, expected_signature)
 
 
-def _after(name: str, direction: int, value: Any) -> dict[str, Any] | None:
-    """Items strictly after `value` in this field's order (None sorts first ascending)."""
-    if value is None:
-        return {name: {"$ne": None}} if direction > 0 else None
-    if direction > 0:
-        return {name: {"$gt": value}}
-    return {name: {"$not": {"$gte": value}}}
-
-
-def keyset_part(fields: Sequence[SortField], cursor: Cursor) -> Part:
-    """The condition for the items after (or before) the cursor's boundary item."""
-    directions = [d if cursor.forward else -d for _name, d in fields]
-    names = [name for name, _d in fields]
-    values = cursor.values
-    if len(names) != len(values):
+def after_term(fields: Sequence[SortField], cursor: Cursor) -> After:
+    """The criteria term for the items after (or before) the cursor's boundary item."""
+    if len(fields) != len(cursor.values):
         raise InvalidRequest.at("The _cursor does not belong to this search", "_cursor", "value")
-    if len(names) == 1:
-        return Part(exact={"_id": {"$gt" if directions[0] > 0 else "$lt": values[0]}}, rank=98)
-    if len(names) == 2 and cursor.forward and cursor.ties and values[0] is not None:
-        first = {"$gte": values[0]} if directions[0] > 0 else {"$not": {"$gt": values[0]}}
-        return Part(exact={names[0]: first, "_id": {"$nin": cursor.ties}}, rank=98)
-    branches = []
-    for index, name in enumerate(names):
-        after = _after(name, directions[index], values[index])
-        if after is None:
-            continue
-        equal = {names[i]: values[i] for i in range(index)}
-        branches.append({**equal, **after} if not set(equal) & set(after) else
-                        {"$and": [equal, after]})
-    if not branches:
-        return Part(exact={"_id": {"$in": []}}, rank=0)
-    return Part(raw=[{"$or": branches}], rank=98)
+    return After(tuple(fields), tuple(cursor.values), cursor.forward, tuple(cursor.ties))
 
 
 def next_cursor(items: Sequence[Any], values_of: Callable[[Any], list[Any]],

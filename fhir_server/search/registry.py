@@ -18,8 +18,9 @@ from fhir_server.spec import bindings, search_parameters_for, union_terms, value
 log = logging.getLogger(__name__)
 
 KINDS = ("token", "string", "date", "reference", "number", "quantity", "uri", "composite")
-# Parameters every type answers without an index entry (they read _id and ts directly).
-DIRECT = {"_id": "_id", "_lastUpdated": "ts"}
+# Parameters every type answers without an index entry (the store matches the id and the
+# lastUpdated instant themselves).
+DIRECT = frozenset({"_id", "_lastUpdated"})
 MODIFIERS: dict[str, frozenset[str]] = {
     "token": frozenset({"missing", "not", "text", "of-type"}),
     "string": frozenset({"missing", "exact", "contains"}),

@@ -8,17 +8,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fhir_server.errors import InvalidRequest, Issue
-from fhir_server.search.compile.base import SHARED, Part
+from fhir_server.search.criteria import CompartmentSearch, Criteria, Sort, Term
 from fhir_server.search.engine import Engine, SearchStore
 from fhir_server.search.extract import SearchIndexer
 from fhir_server.search.includes import resolve_includes
-from fhir_server.search.normalize import ms, shared_key
+from fhir_server.search.normalize import ms
 from fhir_server.search.paging import (
     Cursor,
     SortField,
+    after_term,
     decode,
     encode,
-    keyset_part,
     next_cursor,
     previous_cursor,
     signature,
@@ -110,51 +110,39 @@ class SearchService:
                 raise InvalidRequest.at(f"'{name}' is not allowed in conditional criteria",
                                         name, "not-supported")
         parsed = self.parse([type_name], filters, strict=True)
-        query = self.engine.filter_for(type_name, parsed.clauses[type_name])
-        return self.engine.find(type_name, query, (), limit)
+        criteria = self.engine.criteria(type_name, parsed.clauses[type_name])
+        return self.engine.find(type_name, criteria, None, limit)
 
-    def query_for(self, type_name: str, params: Sequence[tuple[str, str]]) -> dict[str, Any]:
-        """The Mongo filter the filter parameters compile to (strict; for tests and tools)."""
+    def criteria_for(self, type_name: str, params: Sequence[tuple[str, str]]) -> Criteria:
+        """The criteria the filter parameters stand for (strict; for tests and tools)."""
         parsed = self.parse([type_name], params, strict=True)
-        return self.engine.filter_for(type_name, parsed.clauses[type_name])
+        return self.engine.criteria(type_name, parsed.clauses[type_name])
 
     # -- type and compartment search -------------------------------------------------------
-    def compartment_part(self, compartment_id: str, type_name: str) -> Part:
+    def compartment_term(self, compartment_id: str, type_name: str) -> Term:
         """Restrict a search to the Patient compartment of one patient (compartmentdefinition)."""
         links = patient_compartment().get(type_name)
-        reference = f"Patient/{compartment_id}"
-        if type_name == "Patient":
-            return Part(raw=[{"$or": [{"_id": compartment_id},
-                                      *({f"idx.p.{code}": reference} for code in links or [])]}],
-                        rank=5)
-        if not links:
+        if type_name != "Patient" and not links:
             raise InvalidRequest.at(f"{type_name} is not in the Patient compartment", type_name,
                                     "not-supported")
-        keys = [shared_key(code, reference) for code in links]
-        hint = (SHARED, keys[0] if len(keys) == 1 else {"$in": keys})
-        if len(links) == 1:
-            return Part(exact={f"idx.p.{links[0]}": reference}, hint=hint, hint_exact=True,
-                        rank=5)
-        return Part(raw=[{"$or": [{f"idx.p.{code}": reference} for code in links]}], hint=hint,
-                    hint_exact=True, rank=5)
+        return CompartmentSearch(compartment_id, tuple(links or ()))
 
     def search(self, type_name: str, params: Sequence[tuple[str, str]], *, strict: bool = False,
                compartment: str | None = None) -> SearchOutcome:
         """Search one type (optionally inside a patient's compartment): one page."""
         parsed = self.parse([type_name], params, strict)
         results = parsed.results
-        parts = self.engine.parts(type_name, parsed.clauses[type_name])
+        terms = self.engine.terms(type_name, parsed.clauses[type_name])
         if compartment is not None:
-            parts.append(self.compartment_part(compartment, type_name))
+            terms.append(self.compartment_term(compartment, type_name))
         fields = sort_fields(results.sort)
         cursor = decode(results.cursor, signature(fields)) if results.cursor else None
         count = 0 if results.summary == "count" else results.count
-        base = self.engine.query(type_name, parts)
-        page_parts = parts + [keyset_part(fields, cursor)] if cursor else parts
+        base = Criteria(tuple(terms))
+        page = base.and_(after_term(fields, cursor)) if cursor else base
         direction = 1 if cursor is None or cursor.forward else -1
-        fetch_sort = [(name, d * direction) for name, d in fields]
-        items = self.engine.find(type_name, self.engine.query(type_name, page_parts),
-                                 fetch_sort, count + 1) if count else []
+        fetch_sort = Sort(tuple(fields), backward=direction < 0)
+        items = self.engine.find(type_name, page, fetch_sort, count + 1) if count else []
         more = len(items) > count
         items = items[:count]
         if direction < 0:
@@ -196,16 +184,15 @@ class SearchService:
     def _values_of(self, fields: Sequence[SortField]) -> Any:
         def values_of(version: StoredVersion) -> list[Any]:
             out: list[Any] = []
-            for name, _direction in fields:
-                if name == "_id":
+            for code, direction in fields:
+                if code == "_id":
                     out.append(version.id)
-                elif name == "ts":
+                elif code == "_lastUpdated":
                     out.append(ms(version.last_updated))
-                else:
-                    code, which = name.split(".")[2], name.rsplit(".", 1)[1]
+                else:  # a parameter's ascending (min) or descending (max) sort key
                     found = self.indexer.param_values(version.type, code, version.resource or {})
                     out.append(None if found.sort is None else
-                               found.sort[0 if which == "a" else 1])
+                               found.sort[0 if direction > 0 else 1])
             return out
         return values_of
 

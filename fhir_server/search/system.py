@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from fhir_server.errors import InvalidRequest, Issue
 from fhir_server.resource_types import RESOURCE_TYPES, is_supported
-from fhir_server.search.compile.base import Part
+from fhir_server.search.criteria import IdAfter, Sort
 from fhir_server.search.includes import resolve_includes
 from fhir_server.search.paging import Cursor, decode, encode
 from fhir_server.storage.base import StoredVersion
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from fhir_server.search.service import SearchOutcome, SearchService
 
 SIGNATURE = "system"
+BY_ID = Sort((("_id", 1),))
 
 
 def _types(params: Sequence[tuple[str, str]]) -> list[str]:
@@ -63,15 +64,14 @@ def run_system_search(service: SearchService, params: Sequence[tuple[str, str]],
     total = 0 if results.total != "none" or results.summary == "count" else None
     start = cursor.values[0] if cursor else 0
     for position, type_name in enumerate(type_names):
-        parts = engine.parts(type_name, parsed.clauses[type_name])
+        criteria = engine.criteria(type_name, parsed.clauses[type_name])
         if total is not None:
-            total += service.store.count(type_name, engine.query(type_name, parts))
+            total += service.store.count(type_name, criteria)
         if position < start or len(items) > count:
             continue
         if cursor is not None and position == start:
-            parts = [*parts, Part(exact={"_id": {"$gt": cursor.values[1]}}, rank=98)]
-        items.extend(engine.find(type_name, engine.query(type_name, parts), [("_id", 1)],
-                                 count + 1 - len(items)))
+            criteria = criteria.and_(IdAfter(str(cursor.values[1])))
+        items.extend(engine.find(type_name, criteria, BY_ID, count + 1 - len(items)))
     more = len(items) > count
     items = items[:count]
     self_params = [("_type", ",".join(type_names)), *parsed.applied, *results.applied,

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-Indexer = Callable[[dict[str, Any]], dict[str, Any]]
+if TYPE_CHECKING:
+    from fhir_server.search.criteria import Criteria, Sort
+    from fhir_server.search.values import Values
+
+
+
+class Indexer(Protocol):
+    """Extracts a resource's search values per parameter (search/extract.SearchIndexer)."""
+
+    def entries(self, resource: dict[str, Any]) -> list[tuple[str, Values]]:
+        """The (parameter code, values) of every indexed parameter the resource has."""
 
 
 @dataclass(frozen=True)
@@ -67,13 +77,18 @@ class ResourceStore(Protocol):
                 at: tuple[datetime, datetime] | None = None) -> HistoryPage:
         """Versions newest first, lastUpdated in (since, until]; with `at`, those current then."""
 
-    def find(self, type_name: str, query: Mapping[str, Any], *,
-             sort: Sequence[tuple[str, int]] = (), skip: int = 0,
-             limit: int = 0) -> Iterator[StoredVersion]:
-        """Current versions matching a compiled query."""
+    def find(self, type_name: str, criteria: Criteria, *, sort: Sort | None = None,
+             skip: int = 0, limit: int = 0) -> Iterator[StoredVersion]:
+        """Current versions matching the criteria, in the sort's order."""
 
-    def count(self, type_name: str, query: Mapping[str, Any]) -> int:
-        """How many current versions match a compiled query."""
+    def count(self, type_name: str, criteria: Criteria) -> int:
+        """How many current versions match the criteria."""
+
+    def ids(self, type_name: str, criteria: Criteria) -> list[str]:
+        """The ids of the current versions matching the criteria."""
+
+    def references(self, type_name: str, code: str, criteria: Criteria) -> list[str]:
+        """The distinct reference keys a reference parameter holds among the matches."""
 
     def atomic(self) -> AbstractContextManager[Any]:
         """A context in which every write commits together or not at all."""

@@ -17,8 +17,11 @@ from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DocumentTooLarge, DuplicateKeyError, OperationFailure
 
 from fhir_server.errors import Conflict, Gone, NotFound, PayloadTooLarge, PreconditionFailed
+from fhir_server.search.criteria import Criteria, Sort
 from fhir_server.storage import transactions
 from fhir_server.storage.base import HistoryPage, Indexer, StoredVersion
+from fhir_server.storage.query import compile_criteria, sort_spec
+from fhir_server.storage.query.index_document import index_document
 from fhir_server.storage.transactions import current_session
 
 HISTORY = "history"
@@ -106,7 +109,7 @@ class MongoResourceStore:
     def _doc(self, stamped: dict[str, Any], version: int, moment: datetime) -> dict[str, Any]:
         doc = {"_id": stamped["id"], "vid": version, "ts": moment, "res": stamped}
         if self.indexer is not None:
-            doc["idx"] = self.indexer(stamped)
+            doc["idx"] = index_document(self.indexer.entries(stamped))
         return doc
 
     def _log(self, type_name: str, resource_id: str, version: int, moment: datetime,
@@ -286,23 +289,34 @@ class MongoResourceStore:
         page = versions[offset:offset + count]
         return HistoryPage([self._version(doc["t"], doc) for doc in page], len(versions))
 
-    def find(self, type_name: str, query: Mapping[str, Any], *,
-             sort: Sequence[tuple[str, int]] = (), skip: int = 0,
-             limit: int = 0) -> Iterator[StoredVersion]:
-        """Current versions matching a compiled query."""
-        cursor = self._current(type_name).find(dict(query), CURRENT_FIELDS, session=self._s)
-        if sort:
-            cursor = cursor.sort(list(sort))
+    def find(self, type_name: str, criteria: Criteria, *, sort: Sort | None = None,
+             skip: int = 0, limit: int = 0) -> Iterator[StoredVersion]:
+        """Current versions matching the criteria, in the sort's order."""
+        cursor = self._current(type_name).find(compile_criteria(type_name, criteria),
+                                               CURRENT_FIELDS, session=self._s)
+        if sort is not None:
+            cursor = cursor.sort(sort_spec(sort))
         for doc in cursor.skip(skip).limit(limit):
             yield self._version(type_name, doc)
 
-    def count(self, type_name: str, query: Mapping[str, Any]) -> int:
-        """How many current versions match a compiled query."""
-        return self._current(type_name).count_documents(dict(query), session=self._s)
+    def count(self, type_name: str, criteria: Criteria) -> int:
+        """How many current versions match the criteria."""
+        return self._current(type_name).count_documents(compile_criteria(type_name, criteria),
+                                                        session=self._s)
 
-    def distinct(self, type_name: str, field: str, query: Mapping[str, Any]) -> list[Any]:
-        """The distinct values of a field among the current versions matching a query."""
-        return list(self._current(type_name).distinct(field, dict(query), session=self._s))
+    def ids(self, type_name: str, criteria: Criteria) -> list[str]:
+        """The ids of the current versions matching the criteria."""
+        found = self._current(type_name).distinct("_id", compile_criteria(type_name, criteria),
+                                                  session=self._s)
+        return [str(resource_id) for resource_id in found]
+
+    def references(self, type_name: str, code: str, criteria: Criteria) -> list[str]:
+        """The distinct reference keys ("Type/id", URLs) a reference parameter holds among the
+        current versions matching the criteria (reverse chains)."""
+        found = self._current(type_name).distinct(f"idx.p.{code}",
+                                                  compile_criteria(type_name, criteria),
+                                                  session=self._s)
+        return [value for value in found if isinstance(value, str)]
 
     def atomic(self) -> AbstractContextManager[ClientSession | None]:
         """Run the enclosed writes in one MongoDB multi-document transaction."""

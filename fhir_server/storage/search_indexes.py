@@ -17,6 +17,7 @@ from pymongo import ASCENDING, UpdateOne
 from pymongo.database import Database
 
 from fhir_server.storage.base import Indexer
+from fhir_server.storage.query.index_document import index_document
 
 BATCH = 500
 
@@ -51,7 +52,7 @@ def reindex(db: Database[Any], type_names: Iterable[str],
                 continue
             # only if the version is unchanged, so a concurrent write is never overwritten
             batch.append(UpdateOne({"_id": doc["_id"], "vid": doc["vid"]},
-                                   {"$set": {"idx": indexer(resource)}}))
+                                   {"$set": {"idx": index_document(indexer.entries(resource))}}))
             if len(batch) >= BATCH:
                 done += collection.bulk_write(batch, ordered=False).modified_count
                 batch = []

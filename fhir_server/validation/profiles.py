@@ -23,6 +23,7 @@ from fhir_server.conformance import (
     terminology_with,
 )
 from fhir_server.errors import FhirError, Issue
+from fhir_server.search.criteria import ElementIs, of
 from fhir_server.settings import Settings
 from fhir_server.storage.base import ResourceStore
 from fhir_server.validation.custom_rules import RuleContext
@@ -180,7 +181,7 @@ def store_questionnaire(store: ResourceStore) -> FindQuestionnaire:
                 return store.read("Questionnaire", url.partition("/")[2]).resource
             except FhirError:
                 return None
-        for version in store.find("Questionnaire", {"res.url": url}, limit=1):
+        for version in store.find("Questionnaire", of(ElementIs("url", url)), limit=1):
             return version.resource
         return None
     return find

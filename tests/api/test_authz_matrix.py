@@ -104,7 +104,7 @@ def _raw_store_read(world: MatrixWorld, monkeypatch: pytest.MonkeyPatch) -> None
 def _filter_off(world: MatrixWorld, monkeypatch: pytest.MonkeyPatch) -> None:
     """The Repository's read authorization lets everything through (query filter and check)."""
     monkeypatch.setattr(access, "visible", lambda *args, **kwargs: True)
-    monkeypatch.setattr(access, "search_filter", lambda *args, **kwargs: None)
+    monkeypatch.setattr(access, "restriction", lambda *args, **kwargs: None)
 
 
 def _write_check_off(world: MatrixWorld, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -17,6 +17,7 @@ from fhir_server.auth.principal import ANONYMOUS, current_principal
 from fhir_server.errors import Unauthorized
 from fhir_server.interactions import crud
 from fhir_server.operations import everything as everything_module
+from fhir_server.search.criteria import EVERYTHING
 from tests.api.test_auth_matrix import World, _immunization
 
 FHIR = {"Content-Type": "application/fhir+json"}
@@ -35,7 +36,7 @@ def _post(world: World, actor: str, type_name: str, body: dict[str, Any]) -> int
 
 def _count(world: World, type_name: str) -> int:
     svc = world.app.extensions["fhir"].internal()
-    return svc.store.count(type_name, {})
+    return svc.store.count(type_name, EVERYTHING)
 
 
 def _foreign(world: World, actor: str, bundle: dict[str, Any]) -> list[str]:
@@ -153,7 +154,8 @@ def test_schedule_naming_another_citizen_is_hidden(world: World) -> None:
 def _events_since(world: World, marker: str) -> list[dict[str, Any]]:
     world.app.extensions["fhir"].components["auth"].audit.flush()
     svc = world.app.extensions["fhir"].internal()
-    return [v.resource for v in svc.store.find("AuditEvent", {}) if marker in str(v.resource)]
+    return [v.resource for v in svc.store.find("AuditEvent", EVERYTHING)
+            if marker in str(v.resource)]
 
 
 def test_every_door_is_audited(world: World) -> None:

@@ -15,6 +15,7 @@ from flask import Flask
 
 from fhir_server.auth.principal import INTERNAL_PRINCIPAL, acting_as
 from fhir_server.interactions.context import Services
+from fhir_server.storage.query import compile_criteria
 from tests.api.helpers import created_id, post
 
 
@@ -38,7 +39,7 @@ def services(make_app: Callable[..., Flask]) -> Services:
 def plan_of(svc: Services, type_name: str, params: str) -> tuple[dict[str, Any], dict[str, Any]]:
     pairs = [(p.split("=", 1)[0], p.split("=", 1)[1]) for p in params.split("&")]
     with acting_as(INTERNAL_PRINCIPAL):  # outside a request: server-internal work
-        query = svc.search.query_for(type_name, pairs)
+        query = compile_criteria(type_name, svc.search.criteria_for(type_name, pairs))
     store: Any = svc.store.store
     explained = store.db[type_name].find(query).explain()
     return query, explained["queryPlanner"]["winningPlan"]

@@ -240,3 +240,63 @@ def test_post_kick_off(http: FlaskClient) -> None:
     manifest = wait(http, _local(response.headers["Content-Location"])).get_json()
     assert manifest["request"] == f"{BASE}/$export"
     assert sorted(r["id"] for r in files(http, manifest)["Patient"]) == sorted(people)
+
+
+def _run_with(app_: Flask, monkeypatch: pytest.MonkeyPatch, meanwhile: Callable[..., None]
+              ) -> tuple[dict[str, Any], Path, list[str]]:
+    """Run a job in this thread; `meanwhile(jobs, job, folder)` happens after the first file
+    line is written. The job as stored afterwards, its folder, and the errors logged."""
+    from fhir_server.bulk.export_scope import ExportScope
+    from fhir_server.bulk.jobs import ExportRequest
+    from fhir_server.bulk.worker import export_worker
+
+    svc = app_.extensions["fhir"].internal()
+    jobs = export_worker(app_.extensions["fhir"]).jobs
+    job = jobs.create(ExportRequest(level="system", types=["Patient"], request=f"{BASE}/$export"))
+    job = jobs.claim(job["_id"], "me")
+    assert job is not None
+    folder = export_run.job_dir(svc, job["_id"])
+
+    def resources(self: Any, type_name: str) -> Any:
+        yield {"resourceType": "Patient", "id": "first"}
+        meanwhile(jobs, job, folder)
+        for number in range(export_run.FILE_LINES + 1):  # the next file must be opened
+            yield {"resourceType": "Patient", "id": f"p{number}"}
+
+    errors: list[str] = []
+    monkeypatch.setattr(ExportScope, "resources", resources)
+    monkeypatch.setattr(export_run.log, "exception", lambda *args: errors.append(args[0]))
+    monkeypatch.setattr(export_run, "FILE_LINES", 2)
+    monkeypatch.setattr(export_run, "BEAT", 10**9)  # no beat: the file error comes first
+    export_run.run_export(svc, jobs, job, "me")
+    stored = jobs.get(job["_id"])
+    assert stored is not None
+    return stored, folder, errors
+
+
+# export.html (delete request): a job cancelled while it writes stops quietly, files removed
+def test_cancel_that_removes_the_files_mid_run_is_not_a_failure(
+        app_: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    def cancel(jobs: Any, job: dict[str, Any], folder: Path) -> None:
+        jobs.cancel(job["_id"])
+        shutil.rmtree(folder)  # the expiry sweep got there first
+
+    stored, folder, errors = _run_with(app_, monkeypatch, cancel)
+    assert stored["status"] == "cancelled" and errors == [] and not folder.exists()
+
+
+def test_a_run_taken_over_leaves_the_new_runner_files(
+        app_: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    def take_over(jobs: Any, job: dict[str, Any], folder: Path) -> None:
+        jobs.records.collection.update_one({"_id": job["_id"]}, {"$set": {"worker": "other"}})
+        shutil.rmtree(folder)  # the new runner starts afresh ...
+        folder.mkdir(parents=True)
+        (folder / "Patient-1.ndjson").write_bytes(b"{}\n")  # ... and writes its files
+
+    stored, folder, errors = _run_with(app_, monkeypatch, take_over)
+    assert stored["status"] == "in-progress" and stored["worker"] == "other"
+    assert errors == [] and (folder / "Patient-1.ndjson").read_bytes() == b"{}\n"

@@ -48,11 +48,11 @@ class SearchBed:
         if isinstance(params, str):
             params = [tuple(p.split("=", 1)) for p in params.split("&")]  # type: ignore[misc]
         if caller is None:
-            query = self.service.query_for(type_name, params)  # type: ignore[arg-type]
+            query = self.service.criteria_for(type_name, params)  # type: ignore[arg-type]
             return {v.id for v in self.store.find(type_name, query)}
         door = Repository(self.store, caller, BASE)
         service = SearchService(door, self.service.settings)
-        query = service.query_for(type_name, params)  # type: ignore[arg-type]
+        query = service.criteria_for(type_name, params)  # type: ignore[arg-type]
         return {v.id for v in door.find(type_name, query)}
 
     def as_caller(self, caller: Principal) -> SearchService:

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import pytest
 
-from fhir_server.search.compile.base import Context
-from fhir_server.search.compile.number import compile_number, implicit_range, parse_number
+from fhir_server.search.criteria import Context
 from fhir_server.search.params import Clause
-from fhir_server.search.plan import build_filter
 from fhir_server.search.registry import SearchParam
 from fhir_server.search.values import number_values
+from fhir_server.storage.query.number import compile_number, implicit_range, parse_number
+from fhir_server.storage.query.plan import build_filter
 from tests.search.conftest import SearchBed
 
 DOSE = SearchParam("Immunization", "dose", "number", "urn:test:dose", "Immunization.x")

@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 
 from fhir_server.errors import Conflict, InvalidRequest
+from fhir_server.search.criteria import EVERYTHING, ElementIs, of
 from fhir_server.storage.mongo import MongoResourceStore
 from fhir_server.storage.transactions import CLAIMS, RACE_ATTEMPTS, current_session
 
@@ -31,10 +32,10 @@ def test_work_commits_together_or_not_at_all(store: MongoResourceStore) -> None:
 
     with pytest.raises(InvalidRequest):
         store.transact(failing)
-    assert store.count("Patient", {}) == 0 and current_session() is None
+    assert store.count("Patient", EVERYTHING) == 0 and current_session() is None
     made = store.transact(lambda: [store.create("Patient", {"resourceType": "Patient"}).id
                                    for _ in range(3)])
-    assert store.count("Patient", {}) == 3 and len(set(made)) == 3
+    assert store.count("Patient", EVERYTHING) == 3 and len(set(made)) == 3
 
 
 def test_a_lost_race_is_re_run_then_reported(store: MongoResourceStore) -> None:
@@ -67,7 +68,7 @@ def test_nested_units_join_the_open_transaction(store: MongoResourceStore) -> No
 
     with pytest.raises(InvalidRequest):
         store.transact(outer)
-    assert store.count("Patient", {}) == 0
+    assert store.count("Patient", EVERYTHING) == 0
 
 
 def test_concurrent_claims_on_one_key_serialise(store: MongoResourceStore) -> None:
@@ -76,7 +77,7 @@ def test_concurrent_claims_on_one_key_serialise(store: MongoResourceStore) -> No
     def claim_then_create() -> None:
         def unit() -> None:
             store.claim("Patient?identifier=urn%3Acccd%7C42")
-            if store.count("Patient", {"res.identifier.value": "42"}) == 0:
+            if store.count("Patient", of(ElementIs("identifier.value", "42"))) == 0:
                 store.create("Patient", {"resourceType": "Patient",
                                          "identifier": [{"system": "urn:cccd", "value": "42"}]})
         store.transact(unit)
@@ -84,5 +85,5 @@ def test_concurrent_claims_on_one_key_serialise(store: MongoResourceStore) -> No
     with ThreadPoolExecutor(8) as pool:
         for future in [pool.submit(claim_then_create) for _ in range(8)]:
             future.result()
-    assert store.count("Patient", {}) == 1
+    assert store.count("Patient", EVERYTHING) == 1
     assert store.db[CLAIMS].find_one({"_id": "Patient?identifier=urn%3Acccd%7C42"})["n"] == 8

@@ -11,9 +11,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from fhir_server.fhirdates import date_range
-from fhir_server.search.compile.base import (
+from fhir_server.search.criteria import Context
+from fhir_server.search.normalize import ceil_ms, ms, search_bucket, shared_key
+from fhir_server.search.params import Clause
+from fhir_server.storage.query.base import (
     SHARED,
-    Context,
     Part,
     elem_or,
     missing,
@@ -21,8 +23,6 @@ from fhir_server.search.compile.base import (
     prefix_of,
     values_field,
 )
-from fhir_server.search.normalize import ceil_ms, ms, search_bucket, shared_key
-from fhir_server.search.params import Clause
 
 PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
 ONE_SIDED = {"gt": ("hi", "$gt", 1), "lt": ("lo", "$lt", 0), "ge": ("hi", "$gt", 0),

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fhir_server.search.compile.base import (
+from fhir_server.search.normalize import SEP
+from fhir_server.search.params import Clause
+from fhir_server.storage.query.base import (
     Part,
     elem_or,
     missing,
@@ -16,9 +18,7 @@ from fhir_server.search.compile.base import (
     prefix_of,
     values_field,
 )
-from fhir_server.search.compile.number import PREFIXES, number_condition, parse_number
-from fhir_server.search.normalize import SEP
-from fhir_server.search.params import Clause
+from fhir_server.storage.query.number import PREFIXES, number_condition, parse_number
 
 
 def quantity_condition(value: str, name: str) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from fhir_server.search.compile.base import Part
+from fhir_server.storage.query.base import Part
 
 
 def _is_plain(test: Any) -> bool:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fhir_server.search.compile.base import (
+from fhir_server.search.criteria import Context
+from fhir_server.search.extract import COMPOSITE_SEP
+from fhir_server.search.normalize import TOP, norm_string, shared_key
+from fhir_server.search.params import Clause, split_escaped, unescape
+from fhir_server.storage.query.base import (
     SHARED,
-    Context,
     Part,
     elem_or,
     missing,
@@ -19,14 +22,11 @@ from fhir_server.search.compile.base import (
     prefix_of,
     values_field,
 )
-from fhir_server.search.compile.date import PREFIXES as DATE_PREFIXES
-from fhir_server.search.compile.date import element_condition, search_range
-from fhir_server.search.compile.number import PREFIXES, number_condition, parse_number
-from fhir_server.search.compile.quantity import quantity_condition
-from fhir_server.search.compile.token import query_key
-from fhir_server.search.extract import COMPOSITE_SEP
-from fhir_server.search.normalize import TOP, norm_string, shared_key
-from fhir_server.search.params import Clause, split_escaped, unescape
+from fhir_server.storage.query.date import PREFIXES as DATE_PREFIXES
+from fhir_server.storage.query.date import element_condition, search_range
+from fhir_server.storage.query.number import PREFIXES, number_condition, parse_number
+from fhir_server.storage.query.quantity import quantity_condition
+from fhir_server.storage.query.token import query_key
 
 KEYED = ("token", "reference", "uri")
 

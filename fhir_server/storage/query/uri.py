@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fhir_server.search.compile.base import SHARED, Part, keyed, missing, values_field
-from fhir_server.search.compile.string import contains_expr
 from fhir_server.search.normalize import PARAM_SEP, TOP
 from fhir_server.search.params import Clause, unescape
+from fhir_server.storage.query.base import SHARED, Part, keyed, missing, values_field
+from fhir_server.storage.query.string import contains_expr
 
 
 def ancestors(uri: str) -> list[str]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fhir_server.search.compile.base import SHARED, Part, elem_or, missing, one_or_in, values_field
 from fhir_server.search.normalize import PARAM_SEP, STRING_KEY_LENGTH, TOP, norm_string
 from fhir_server.search.params import Clause, unescape
+from fhir_server.storage.query.base import SHARED, Part, elem_or, missing, one_or_in, values_field
 
 
 def _hint_range(code: str, prefixes: list[str]) -> dict[str, Any]:

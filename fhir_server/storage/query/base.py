@@ -1,4 +1,5 @@
-"""What a clause compiles to, and helpers shared by the per-type compilers.
+"""What a clause compiles to (MongoDB conditions on the stored `idx` document), and helpers
+shared by the per-type compilers.
 
 A `Part` is one AND-ed clause: `exact` field-level conditions (correct on any MongoDB), an
 optional `hint` on an indexed field that the exact conditions imply (so the store can start
@@ -8,7 +9,6 @@ from an index), and `raw` top-level expressions for what cannot be written per f
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from fhir_server.errors import InvalidRequest
@@ -28,14 +28,6 @@ class Part:
     hint: tuple[str, Any] | None = None
     hint_exact: bool = False
     rank: int = 50
-
-
-@dataclass(frozen=True)
-class Context:
-    """What compilers need besides the clause."""
-
-    base_url: str
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 def values_field(code: str) -> str:

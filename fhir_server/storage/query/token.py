@@ -6,7 +6,9 @@ one equality on an indexed key; `_id` reads the document id directly.
 
 from __future__ import annotations
 
-from fhir_server.search.compile.base import (
+from fhir_server.search.normalize import ANY_CODE, SEP, TOP, norm_string, of_type_key
+from fhir_server.search.params import Clause
+from fhir_server.storage.query.base import (
     Part,
     elem_or,
     keyed,
@@ -15,8 +17,6 @@ from fhir_server.search.compile.base import (
     parts_of,
     values_field,
 )
-from fhir_server.search.normalize import ANY_CODE, SEP, TOP, norm_string, of_type_key
-from fhir_server.search.params import Clause
 
 SELECTIVE = ("identifier", "_id", "telecom", "phone", "email", "code", "url")
 

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from fhir_server.errors import InvalidRequest
-from fhir_server.search.compile.base import Context, Part
-from fhir_server.search.compile.composite import compile_composite
-from fhir_server.search.compile.date import compile_date
-from fhir_server.search.compile.number import compile_number
-from fhir_server.search.compile.quantity import compile_quantity
-from fhir_server.search.compile.reference import compile_reference
-from fhir_server.search.compile.string import compile_string
-from fhir_server.search.compile.token import compile_token
-from fhir_server.search.compile.uri import compile_uri
+from fhir_server.search.criteria import Context
 from fhir_server.search.params import Clause
+from fhir_server.storage.query.base import Part
+from fhir_server.storage.query.composite import compile_composite
+from fhir_server.storage.query.date import compile_date
+from fhir_server.storage.query.number import compile_number
+from fhir_server.storage.query.quantity import compile_quantity
+from fhir_server.storage.query.reference import compile_reference
+from fhir_server.storage.query.string import compile_string
+from fhir_server.storage.query.token import compile_token
+from fhir_server.storage.query.uri import compile_uri
 
 
 def compile_clause(clause: Clause, ctx: Context) -> Part:
@@ -38,4 +39,4 @@ def compile_clause(clause: Clause, ctx: Context) -> Part:
                             "not-supported")
 
 
-__all__ = ["Context", "Part", "compile_clause"]
+__all__ = ["Part", "compile_clause"]

@@ -11,8 +11,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fhir_server.errors import InvalidRequest
-from fhir_server.search.compile.base import Part, elem_or, missing, prefix_of, values_field
 from fhir_server.search.params import Clause
+from fhir_server.storage.query.base import Part, elem_or, missing, prefix_of, values_field
 
 PREFIXES = ("eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?")

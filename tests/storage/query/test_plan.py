@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from fhir_server.search.compile.base import Part
-from fhir_server.search.plan import build_filter
+from fhir_server.storage.query.base import Part
+from fhir_server.storage.query.plan import build_filter
 
 
 def test_hint_goes_first_and_replaces_exact_when_exact() -> None:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from fhir_server.errors import InvalidRequest
 from fhir_server.resource_types import RESOURCE_TYPES, is_supported
-from fhir_server.search.compile.base import Context, Part, keyed, missing
-from fhir_server.search.compile.token import query_key
+from fhir_server.search.criteria import Context
 from fhir_server.search.extract import reference_key
 from fhir_server.search.normalize import REF_IDENTIFIER
 from fhir_server.search.params import Clause, is_type_name, unescape
+from fhir_server.storage.query.base import Part, keyed, missing
+from fhir_server.storage.query.token import query_key
 
 
 def reference_keys(clause: Clause, value: str, ctx: Context) -> list[str]:
