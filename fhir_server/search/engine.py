@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Protocol
 
-from fhir_server.errors import InvalidRequest
+from fhir_server.errors import Forbidden, InvalidRequest
 from fhir_server.search.criteria import (
     Context,
     Criteria,
@@ -69,12 +69,21 @@ class Engine:
 
     def _chain(self, clause: Clause) -> Term:
         keys: list[str] = []
+        refused: list[Forbidden] = []
         for target, inner in clause.chain:
-            ids = self._ids(target, self.criteria(target, [inner]), clause.name)
+            try:
+                ids = self._ids(target, self.criteria(target, [inner]), clause.name)
+            except Forbidden as exc:  # a type the caller may not see adds nothing they could
+                if clause.modifier is not None or len(clause.chain) == 1:
+                    raise
+                refused.append(exc)
+                continue
             keys.extend(f"{target}/{resource_id}" for resource_id in ids)
             if len(keys) > MAX_JOIN:
                 raise InvalidRequest.at(f"{clause.name} matches too many resources",
                                         clause.name, "too-costly")
+        if len(refused) == len(clause.chain):
+            raise refused[0]
         return RefersTo(clause, tuple(keys))
 
     def _reverse_chain(self, type_name: str, clause: Clause) -> Term:

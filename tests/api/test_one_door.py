@@ -205,3 +205,23 @@ def test_default_caller_is_anonymous(world: World) -> None:
     unbound = world.app.extensions["fhir"]
     with pytest.raises(Unauthorized):
         crud.read(unbound, "Patient", world.a["patient"])
+
+
+def test_a_chain_over_several_target_types_skips_those_the_caller_may_not_search(
+        world: World) -> None:
+    """search.html#chaining: Immunization `patient` may point to Patient or Group; a citizen
+    may not search Group, so the chain runs over Patient alone (their own) instead of a 403;
+    naming the refused type explicitly (`patient:Group.`) is still refused."""
+    web = world.app.test_client()
+    svc = world.app.extensions["fhir"].internal()
+    mine = svc.store.read("Patient", world.a["patient"]).resource
+    name = mine["name"][0]["family"]
+    found = web.get(f"/Immunization?patient.family={name}", headers=world.tokens["A"])
+    assert found.status_code == 200, found.get_json()
+    refs = {e["resource"]["patient"]["reference"] for e in found.get_json().get("entry", [])}
+    assert refs and refs <= {f"Patient/{world.a['patient']}", f"Patient/{world.family}"}
+    assert web.get("/Immunization?patient.identifier=x",
+                   headers=world.tokens["A"]).status_code == 200
+    refused = web.get("/Immunization?patient:Group.identifier=x", headers=world.tokens["A"])
+    assert refused.status_code == 403
+    assert refused.get_json()["issue"][0]["code"] == "forbidden"
