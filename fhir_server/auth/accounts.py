@@ -21,6 +21,8 @@ from fhir_server.notify.outbox import Outbox
 from fhir_server.storage.auth_records import ACTIVE, PENDING, Account, AccountRecords
 
 BHXH = re.compile(r"\d{10}")
+TAKEN_TEXT = ("So suc khoe dien tu: so dien thoai nay da co tai khoan. Neu ban quen mat khau, "
+              "hay dung chuc nang Quen mat khau.")
 
 
 def _text(body: dict[str, Any], name: str, limit: int = 200) -> str:
@@ -70,10 +72,7 @@ class Accounts:
         if bhxh is not None and not (isinstance(bhxh, str) and BHXH.fullmatch(bhxh)):
             raise InvalidRequest.at("bhxh must be the 10-digit social insurance code", "bhxh",
                                     "value")
-        if self.records.phone_taken(phone):
-            raise Conflict.at("An account with this phone number exists already", "phone")
-        if bhxh and self.records.bhxh_taken_by_other(bhxh, phone):
-            raise Conflict.at("This BHXH code belongs to another account", "bhxh")
+        taken = self.records.phone_taken(phone)  # answered alike: no account enumeration
         self._throttle_codes("register", phone, address)
         pending = {"phone": phone, "name": name, "password": hash_password(password),
                    "created": self.clock(),
@@ -81,7 +80,9 @@ class Accounts:
         if bhxh:
             pending["bhxh"] = bhxh
         registration = self.registrations.add(pending)
-        self.outbox.enqueue(phone, self._text_for(self.otp.issue("register", registration)))
+        code = self.otp.issue("register", registration)  # issued either way: same work
+        # the phone's owner learns by SMS that it has an account; the caller sees the same 202
+        self.outbox.enqueue(phone, TAKEN_TEXT if taken else self._text_for(code))
         return phone, registration
 
     def confirm_registration(self, body: dict[str, Any],

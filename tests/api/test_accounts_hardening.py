@@ -3,7 +3,7 @@
 2. a pending registration cannot be taken over by a second registration of the same phone;
 3. login tries are counted atomically (exact limit under concurrency), with a progressive
    delay per (account, address) that never locks the account for another address;
-4. reset and login answer alike for phones with and without an account.
+4. reset, login and registration answer alike for phones with and without an account.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 import fhir_server.auth.accounts as accounts_module
+from fhir_server.notify.gateways import FileSink
 from tests.api.auth_helpers import PASSWORD, next_phone, register, sms_codes
 
 ATTACKER_PASSWORD = "Intruder2024x"
@@ -180,6 +181,34 @@ def test_login_answers_alike_for_known_and_unknown_phones(auth_app: Flask, web: 
     for a, b in zip(real, unknown, strict=True):
         _same_answer(a, b)
     assert checks == [True] * 5 + [False] * 5  # real hash, then the dummy hash
+
+
+def test_registration_answers_alike_for_known_and_unknown_phones(
+        auth_app: Flask, web: FlaskClient, clock: Clock) -> None:
+    """Issue 12 point 4: registering a phone that has an account answers 202 like a new phone
+    (same status, body keys and headers); only the phone's owner learns by SMS that it has an
+    account, and no code that could confirm a second account is ever sent."""
+    known = register(auth_app, web)["phone"]
+    fresh = next_phone()
+    clock.offset += timedelta(seconds=61)  # past the one-code-a-minute gap of any phone
+    clock.frozen = clock()
+    try:
+        answers = [web.post("/auth/register", json={"full_name": "B", "phone": phone,
+                                                    "password": PASSWORD},
+                            environ_base={"REMOTE_ADDR": "10.6.0.1"})
+                   for phone in (known, fresh)]
+    finally:
+        clock.frozen = None
+    taken, new = answers
+    assert (taken.status_code, dict(taken.headers)) == (new.status_code, dict(new.headers))
+    assert taken.status_code == 202
+    assert sorted(taken.get_json()) == sorted(new.get_json())
+    sink = FileSink(auth_app.extensions["fhir"].settings.sms_gateway.split(":", 1)[1])
+    texts = [m["text"] for m in sink.messages(taken.get_json()["phone"])]
+    assert "da co tai khoan" in texts[-1] and not any(ch.isdigit() for ch in texts[-1])
+    guess = web.post("/auth/register/confirm", json={
+        "registration": taken.get_json()["registration"], "code": "123456"})
+    assert guess.status_code == 400  # no code was sent: nothing confirms a second account
 
 
 def test_reset_does_not_wait_for_the_sms_gateway(auth_app: Flask, web: FlaskClient,
