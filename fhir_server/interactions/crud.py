@@ -161,16 +161,11 @@ def patch(svc: Services, type_name: str, resource_id: str, operations: Any,
 
 def delete(svc: Services, type_name: str, resource_id: str,
            if_match: int | None = None) -> StoredVersion | None:
-    """Delete (leave a tombstone); None when it was already deleted (404 if never existed)."""
+    """Delete (leave a tombstone); None when nothing live was there: already deleted or never
+    existed, both a success (R4 http.html#delete: 200/204 "if the resource does not exist")."""
     check_type(type_name)
     check_id(resource_id)
-    tombstone = svc.store.delete(type_name, resource_id, if_match)
-    if tombstone is None:
-        try:
-            svc.store.read(type_name, resource_id)
-        except Gone:
-            return None
-    return tombstone
+    return svc.store.delete(type_name, resource_id, if_match)
 
 
 def conditional_delete(svc: Services, type_name: str, criteria: str) -> StoredVersion:
