@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Request
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header, parse_options_header
 
 from fhir_server.errors import InvalidRequest, NotAcceptable, UnsupportedMediaType
 from fhir_server.model.jsonio import loads
@@ -16,8 +18,20 @@ WILDCARDS = {"*/*", "application/*"}
 FORMAT_ONLY = ("_format", "_pretty")
 
 
-def _media_types(header: str) -> list[str]:
-    return [part.split(";", 1)[0].strip().lower() for part in header.split(",") if part.strip()]
+R4_VERSIONS = {"4.0", "4.0.0", "4.0.1"}  # http.html#version-parameter: major.minor, here 4.0
+
+
+def _media_types(header: str) -> list[tuple[str, dict[str, str]]]:
+    """The media types of an Accept (or one Content-Type) header, with their parameters."""
+    parsed = parse_accept_header(header, MIMEAccept)
+    return [(media.lower(), params) for media, params in
+            (parse_options_header(value) for value, _quality in parsed) if media]
+
+
+def _other_version(params: dict[str, str]) -> str | None:
+    """The fhirVersion a media type names when it is not R4 (None: absent or 4.0)."""
+    version = params.get("fhirversion")
+    return None if version is None or version.strip() in R4_VERSIONS else version[:20]
 
 
 def response_mimetype(request: Request) -> str:
@@ -31,16 +45,25 @@ def response_mimetype(request: Request) -> str:
 def _negotiate(request: Request) -> str:
     fmt = request.args.get("_format") if request.query_string else None
     if fmt is not None:
-        wanted = fmt.split(";", 1)[0].strip().lower()
+        wanted, params = parse_options_header(fmt)
+        wanted = wanted.lower()
         if wanted in XML_TYPES:
             raise NotAcceptable("This server speaks JSON only: _format=xml is not supported")
         if wanted not in JSON_TYPES:
             raise NotAcceptable(f"Unsupported _format '{fmt[:60]}'; use json")
+        if (version := _other_version(params)) is not None:
+            raise NotAcceptable(f"fhirVersion {version} is not supported: this server speaks "
+                                "FHIR 4.0 (http.html#version-parameter)")
         return FHIR_JSON
     accept = request.headers.get("Accept", "")
     if accept in ("", "*/*", FHIR_JSON):
         return FHIR_JSON
-    types = _media_types(accept)
+    entries = _media_types(accept)
+    others = [v for _, params in entries if (v := _other_version(params)) is not None]
+    types = [media for media, params in entries if _other_version(params) is None]
+    if entries and not types:
+        raise NotAcceptable(f"fhirVersion {others[0]} is not supported: this server speaks "
+                            "FHIR 4.0 (http.html#version-parameter)")
     if not types or any(t in WILDCARDS or t in JSON_TYPES for t in types):
         return "application/json" if types == ["application/json"] else FHIR_JSON
     if any(t in XML_TYPES for t in types):
@@ -58,8 +81,8 @@ def wants_pretty(request: Request) -> bool:
 
 def read_json_body(request: Request, patch: bool = False) -> Any:
     """The parsed JSON body, after checking its Content-Type (415 for XML and others)."""
-    content_type = request.headers.get("Content-Type", "")
-    media = _media_types(content_type)[0] if content_type.strip() else ""
+    media, params = parse_options_header(request.headers.get("Content-Type", ""))
+    media = media.lower()
     allowed = {"application/json-patch+json"} if patch else JSON_TYPES
     if media and media not in allowed:
         if patch:
@@ -67,6 +90,9 @@ def read_json_body(request: Request, patch: bool = False) -> Any:
                 f"PATCH needs Content-Type application/json-patch+json, not '{media[:60]}'")
         raise UnsupportedMediaType(f"Content-Type '{media[:60]}' is not supported; "
                                    f"send {FHIR_JSON}")
+    if (version := _other_version(params)) is not None:
+        raise UnsupportedMediaType(f"Content-Type fhirVersion {version} is not supported: this "
+                                   "server takes FHIR 4.0 (http.html#version-parameter)")
     raw = request.get_data(cache=False)
     if not raw.strip():
         raise InvalidRequest("The request body is empty", code="required")
