@@ -25,7 +25,6 @@ from fhir_server.errors import FhirError, InvalidRequest, NotFound
 from fhir_server.interactions.bundle_entry import (
     EntryResult,
     delete_entry,
-    entry_interaction,
     match_one,
     patch_entry,
     read_entry,
@@ -37,6 +36,7 @@ from fhir_server.interactions.bundle_parse import Entry
 from fhir_server.interactions.bundle_posts import PostWriter
 from fhir_server.interactions.bundle_refs import ReferenceMap
 from fhir_server.interactions.context import Services, parse_criteria
+from fhir_server.interactions.transaction_audit import audit_transaction
 
 ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2, "GET": 3, "HEAD": 3}
 
@@ -236,12 +236,7 @@ def run_transaction(svc: Services, entries: list[Entry],
     """Apply a transaction atomically and return the transaction-response Bundle."""
     results = transact(svc, entries)
     base = svc.settings.base_url
-    for result, entry in zip(results, entries, strict=True):  # one AuditEvent per entry
-        with svc.store.audit_unit(entry_interaction(entry), entry.method,
-                                  entry.query) as unit:
-            unit.status = result.status
-            if entry.type_name is not None:
-                unit.touch(entry.type_name, result.version.id if result.version else None)
+    audit_transaction(svc, entries, results)  # every entry named, entries of a kind together
     return {"resourceType": "Bundle", "type": "transaction-response",
             "entry": [response_entry(result, entry, base, prefer)
                       for result, entry in zip(results, entries, strict=True)]}

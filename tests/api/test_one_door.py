@@ -90,6 +90,8 @@ def bypassed_everything(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_a_door_around_the_repository_is_caught(world: World, bypassed_everything: None
                                                 ) -> None:
     web = world.app.test_client()
+    web.get(f"/Patient/{world.a['patient']}", headers=world.tokens["A"])  # an AuditEvent...
+    world.app.extensions["fhir"].components["auth"].audit.flush()  # ...stored, naming A
     bundle = web.get(f"/Patient/{world.a['patient']}/$everything",
                      headers=world.tokens["A"]).get_json()
     assert any(leak.startswith("AuditEvent/") for leak in _foreign(world, "A", bundle))
