@@ -8,6 +8,7 @@ from flask import Flask
 
 from fhir_server.auth.audit import insert_audit_events
 from fhir_server.auth.service import AuthService
+from fhir_server.auth.smart_apps import smart_apps
 from fhir_server.conformance import install as install_conformance
 from fhir_server.health_cards.service import HealthCardService
 from fhir_server.interactions.context import Services
@@ -23,6 +24,8 @@ from fhir_server.rest.openapi import init_openapi
 from fhir_server.rest.operations import operations
 from fhir_server.rest.resources import resources
 from fhir_server.rest.search import search
+from fhir_server.rest.smart import smart
+from fhir_server.rest.smart_token import smart_token
 from fhir_server.rest.system import system
 from fhir_server.search.extract import SearchIndexer
 from fhir_server.search.registry import date_params
@@ -30,6 +33,7 @@ from fhir_server.settings import Settings
 from fhir_server.storage.auth_stores import open_auth_stores
 from fhir_server.storage.card_records import CardRecords
 from fhir_server.storage.connection import connect
+from fhir_server.storage.launch_records import open_launch_stores
 from fhir_server.storage.mongo import MongoResourceStore, instant
 from fhir_server.storage.search_indexes import ensure_search_indexes
 
@@ -54,6 +58,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     accounts = AuthService(open_auth_stores(db), settings, partial(insert_audit_events, store))
     accounts.start()  # the SMS retry loop (FHIR_SMS_RETRY_SECONDS; 0: none)
     services.components["auth"] = accounts
+    services.components["smart"] = smart_apps(*open_launch_stores(db), accounts)
     install_conformance(services)  # profile checker on writes; FHIR_LOAD_CONFORMANCE upserts
     app.extensions["fhir"] = services
     init_cors(app, settings.cors_origins)  # first: preflights never reach authentication
@@ -61,6 +66,8 @@ def build_app(settings: Settings | None = None) -> Flask:
     init_authentication(app)
     app.register_blueprint(system)
     app.register_blueprint(auth)
+    app.register_blueprint(smart)  # SMART App Launch: the /authorize pages
+    app.register_blueprint(smart_token)  # /token: SMART apps and backend services
     app.register_blueprint(search)
     app.register_blueprint(operations)
     app.register_blueprint(health_cards)

@@ -31,13 +31,16 @@ def _security(settings: Settings) -> dict[str, Any]:
             "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
             "code": "SMART-on-FHIR"}]}],
         "description": ("Bearer access tokens (ES256 JWT). Citizens log in with phone or BHXH code "
-                        "(POST /auth/login); systems use SMART Backend Services (private_key_jwt) "
-                        "at /auth/token. Discovery: /.well-known/smart-configuration"
+                        "(POST /auth/login); SMART apps use the standalone patient launch "
+                        "(/authorize, authorization code + PKCE S256) and systems SMART Backend "
+                        "Services (private_key_jwt), both at /token. Discovery: "
+                        "/.well-known/smart-configuration"
                         + ("" if settings.auth_required else
                            ". AUTHENTICATION IS DISABLED on this deployment")),
         "extension": [{
             "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
-            "extension": [{"url": "token", "valueUri": f"{base}/auth/token"},
+            "extension": [{"url": "authorize", "valueUri": f"{base}/authorize"},
+                          {"url": "token", "valueUri": f"{base}/token"},
                           {"url": "revoke", "valueUri": f"{base}/auth/logout"}]}],
     }
 

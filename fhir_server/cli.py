@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from fhir_server.auth.client_cli import add_client_arguments
 from fhir_server.bulk.import_cli import add_import_arguments
 from fhir_server.embedded import EmbeddedStore
 from fhir_server.settings import Settings
@@ -192,15 +193,13 @@ def cmd_staff(args: argparse.Namespace) -> int:
 
 
 def cmd_client(args: argparse.Namespace) -> int:
-    """Register a SMART Backend Services client with its public JWKS."""
-    import json
+    """Register, list or remove SMART apps and Backend Services clients."""
+    from fhir_server.auth.client_cli import run_client
 
     with database(args.data_dir):
-        service = _services().components["auth"]
-        service.clients.register(args.client_id, args.name or args.client_id,
-                                 json.loads(Path(args.jwks).read_text()), args.scope)
-    print(f"client {args.client_id} registered with scope '{args.scope}'")
-    return 0
+        components = _services().components
+        return run_client(components["auth"], components["smart"], args, sys.stdout,
+                          sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -240,12 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
                        choices=["practitioner", "analyst", "admin"])
     staff.add_argument("--practitioner", help="Practitioner resource id of this person")
     staff.set_defaults(func=cmd_staff)
-    client = sub.add_parser("client", help="register a backend (system) client")
-    client.add_argument("client_id")
-    client.add_argument("--jwks", required=True, help="file with the client's public JWKS")
-    client.add_argument("--scope", required=True)
-    client.add_argument("--name")
-    client.set_defaults(func=cmd_client)
+    add_client_arguments(sub.add_parser(
+        "client", help="register, list or remove SMART apps and backend clients")
+    ).set_defaults(func=cmd_client)
     card = sub.add_parser("card", help="write one patient's health card (file, text, QR)")
     card.add_argument("patient_id")
     card.add_argument("--out", type=Path, required=True)

@@ -33,7 +33,7 @@ def invalid_client(reason: str) -> Unauthorized:
 class Clients:
     """Registered system clients with their public keys and allowed system/ scopes."""
 
-    def __init__(self, records: ClientRecords, token_url: str,
+    def __init__(self, records: ClientRecords, token_url: str | list[str],
                  clock: Callable[[], datetime]) -> None:
         self.records = records
         self.token_url = token_url

@@ -25,6 +25,7 @@ class Principal:
     patient: str | None = None
     session: str | None = None
     address: str | None = None
+    client: str | None = None  # the SMART app a citizen's token was issued to, if any
 
     @property
     def reference(self) -> str:

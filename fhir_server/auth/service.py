@@ -57,7 +57,8 @@ class AuthService:
                                  PendingRegistrations(stores.registrations, clock),
                                  LoginBackoff(stores.login_tries, clock),
                                  self.otp, self.throttle, self.outbox, clock)
-        self.clients = Clients(stores.clients, f"{settings.base_url}/auth/token", clock)
+        self.clients = Clients(stores.clients, [f"{settings.base_url}/token",  # SMART apps'
+                               f"{settings.base_url}/auth/token"], clock)  # and the older URL
         self.audit = AuditSink(store_events, clock, spool_dir=settings.audit_spool_dir)
         self._stopping = threading.Event()
         self._retrier: threading.Thread | None = None
@@ -88,23 +89,29 @@ class AuthService:
                                  ttl_seconds)
 
     def smart_configuration(self) -> dict[str, Any]:
-        """/.well-known/smart-configuration (SMART App Launch 2.x)."""
+        """/.well-known/smart-configuration (SMART App Launch 2.x conformance.html): what
+        works — standalone patient launch (authorization code + PKCE S256, public and
+        client_secret_basic apps) and Backend Services (private_key_jwt)."""
         base = self.settings.base_url
         return {
             "issuer": base, "jwks_uri": f"{base}/auth/jwks.json",
-            "token_endpoint": f"{base}/auth/token",
-            "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+            "authorization_endpoint": f"{base}/authorize",
+            "token_endpoint": f"{base}/token",
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "private_key_jwt"],
             "token_endpoint_auth_signing_alg_values_supported": ["ES256", "ES384", "RS384"],
-            "grant_types_supported": ["client_credentials", "refresh_token"],
+            "grant_types_supported": ["authorization_code", "client_credentials",
+                                      "refresh_token"],
             "revocation_endpoint": f"{base}/auth/logout",
-            "scopes_supported": ["patient/*.read", "patient/*.write", "patient/*.rs",
-                                 "patient/*.cud", "user/*.read", "user/*.write", "user/*.*",
-                                 "system/*.read", "system/*.write", "system/*.*",
-                                 "offline_access", "fhirUser"],
-            "response_types_supported": ["token"],
-            "capabilities": ["client-confidential-asymmetric", "context-standalone-patient",
-                             "permission-patient", "permission-user", "permission-v1",
-                             "permission-v2", "permission-offline", "health-cards"],
+            "scopes_supported": ["launch/patient", "patient/*.read", "patient/*.write",
+                                 "patient/*.rs", "patient/*.cruds", "offline_access",
+                                 "online_access", "system/*.read", "system/*.write",
+                                 "system/*.*"],
+            "response_types_supported": ["code"],
+            "capabilities": ["launch-standalone", "client-public",
+                             "client-confidential-symmetric", "client-confidential-asymmetric",
+                             "context-standalone-patient", "permission-patient",
+                             "permission-v1", "permission-v2", "permission-offline",
+                             "permission-online", "health-cards"],
             "code_challenge_methods_supported": ["S256"],
         }
 

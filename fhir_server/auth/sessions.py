@@ -115,7 +115,8 @@ class Sessions:
                               scopes=ScopeSet.parse(str(claims.get("scope", ""))),
                               patient_ids=frozenset(claims.get("fam", [])),
                               roles=frozenset(claims.get("roles", [])),
-                              patient=claims.get("patient"), session=claims.get("sid"))
+                              patient=claims.get("patient"), session=claims.get("sid"),
+                              client=claims.get("client_id"))
             if len(self._principals) >= PRINCIPAL_CACHE:
                 self._principals.clear()
             self._principals[token] = built

@@ -120,6 +120,8 @@ def family() -> Response:
     if principal.kind != CITIZEN:
         raise unauthorized() if principal.kind == "anonymous" else Forbidden(
             "Only citizen accounts have a family list")
+    if principal.client is not None:  # an app's token speaks for one patient, not the holder
+        raise Forbidden("The family list is for the citizen's own app, not third-party apps")
     account = service.accounts.get(principal.subject) or {}
     if request.method == "GET":
         return _json({"patient": account.get("patient"), "family": account.get("family", [])})

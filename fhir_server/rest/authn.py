@@ -24,6 +24,7 @@ from fhir_server.storage.mongo import instant
 
 AUTHENTICATED_KINDS = ("citizen", "staff", "system")
 FORM = "application/x-www-form-urlencoded"
+CLIENT_AUTH_ENDPOINTS = frozenset({"smart_token.token"})  # Authorization: Basic is the client's
 
 
 def _recorder(svc: Services, principal: Principal,
@@ -45,6 +46,12 @@ def _recorder(svc: Services, principal: Principal,
     return record
 
 
+def recorder_for(svc: Services, principal: Principal,
+                 address: str | None) -> Callable[[AuditUnit, int], None] | None:
+    """How a route's own audit units (e.g. the SMART patient picker) become AuditEvents."""
+    return _recorder(svc, principal, address)
+
+
 def _query() -> str | None:
     text = request.query_string.decode("utf-8", "replace")
     if request.method == "POST" and request.mimetype == FORM:
@@ -62,7 +69,7 @@ def init_authentication(app: Flask) -> None:
         service = svc.components.get("auth")
         header = request.headers.get("Authorization")
         g.fhir_principal_token = set_principal(ANONYMOUS_PRINCIPAL)  # until authenticated
-        if header and service is not None:
+        if header and service is not None and request.endpoint not in CLIENT_AUTH_ENDPOINTS:
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 raise unauthorized()

@@ -117,6 +117,15 @@ class ClientRecords:
             return None
         return ClientRecord(doc["_id"], str(doc.get("name", "")), doc["jwks"], doc["scope"])
 
+    def all(self) -> list[ClientRecord]:
+        """Every backend client, by id."""
+        return [ClientRecord(d["_id"], str(d.get("name", "")), d["jwks"], d["scope"])
+                for d in self.collection.find({}).sort("_id", 1)]
+
+    def remove(self, client_id: str) -> bool:
+        """Unregister a backend client; False when there was none."""
+        return self.collection.delete_one({"_id": client_id}).deleted_count == 1
+
     def remember_assertion(self, key: str, expires: datetime) -> bool:
         """Record an assertion id until `expires`; False when it was recorded already."""
         try:

@@ -191,6 +191,6 @@ def test_family_members(auth_app: Flask, web: FlaskClient) -> None:
 
 def test_smart_configuration(web: FlaskClient) -> None:
     config = web.get("/.well-known/smart-configuration").get_json()
-    assert config["token_endpoint"].endswith("/auth/token")
+    assert config["token_endpoint"].endswith("/token")
     assert "client-confidential-asymmetric" in config["capabilities"]
     assert "private_key_jwt" in config["token_endpoint_auth_methods_supported"]

@@ -1,0 +1,257 @@
+"""SMART App Launch 2.x standalone patient launch, driven as a real app would: authlib's
+OAuth2Session builds the authorization URL (PKCE S256), the test follows the login, consent
+and patient-picker pages by posting their forms, and authlib exchanges the code over HTTP.
+
+Spec sections: app-launch.html#obtain-authorization-code, #obtain-access-token,
+#refresh-access-token; scopes-and-launch-context.html#launch-context-arrives-with-your-access_token;
+conformance.html (smart-configuration).
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from authlib.integrations.requests_client import OAuth2Session
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.serving import make_server
+
+from tests.api.auth_helpers import PASSWORD, bearer, register
+from tests.api.smart_pages import parse, submit
+from tests.conftest import BASE_URL
+
+REDIRECT = "https://app.example.vn/callback"
+APP_SCOPE = "launch/patient patient/*.rs offline_access online_access"
+
+
+class Clock:
+    """A clock the tests move forward."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+@pytest.fixture(scope="module")
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(scope="module")
+def smart_app(make_app: Callable[..., Flask], clock: Clock) -> Flask:
+    """An app that requires authentication, with a public and a confidential SMART app."""
+    app = make_app(auth_required=True, clock=clock)
+    clients = app.extensions["fhir"].components["smart"].clients
+    clients.register("citizen-app", "Sổ sức khỏe", False, [REDIRECT], APP_SCOPE)
+    clients.register("narrow-app", "Narrow", False, [REDIRECT],
+                     "launch/patient patient/Immunization.rs")
+    app.config["SECRET"] = clients.register("clinic-app", "Clinic", True, [REDIRECT],
+                                            "launch/patient patient/*.read")
+    return app
+
+
+@pytest.fixture()
+def web(smart_app: Flask) -> FlaskClient:
+    return smart_app.test_client()
+
+
+@pytest.fixture(scope="module")
+def token_url(smart_app: Flask) -> Iterator[str]:
+    """The app served over real HTTP, so authlib's fetch_token talks to it."""
+    server = make_server("127.0.0.1", 0, smart_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/token"
+    server.shutdown()
+
+
+def _immunization(patient: str, code: str) -> dict[str, Any]:
+    return {"resourceType": "Immunization", "status": "completed",
+            "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": code}]},
+            "patient": {"reference": f"Patient/{patient}"},
+            "occurrenceDateTime": "2021-08-01"}
+
+
+@pytest.fixture(scope="module")
+def family(smart_app: Flask) -> dict[str, Any]:
+    """A citizen with a son, a stranger, and one Immunization for each of the three."""
+    web = smart_app.test_client()
+    holder = register(smart_app, web, "Nguyễn Văn Bình")
+    added = web.post("/auth/family", headers=bearer(holder["access_token"]),
+                     json={"full_name": "Nguyễn Văn Cường", "relationship": "SON"})
+    assert added.status_code == 201, added.get_json()
+    stranger = register(smart_app, web, "Lê Thị Hoa")
+    system = smart_app.extensions["fhir"].components["auth"].token_for("system/*.*", 600)
+    ids = {"self": holder["patient"], "son": added.get_json()["member"],
+           "stranger": stranger["patient"]}
+    for who, patient in ids.items():
+        made = web.post("/Immunization", headers=bearer(system),
+                        json=_immunization(patient, {"self": "208", "son": "207"}.get(who, "210")))
+        assert made.status_code == 201, made.get_json()
+    return {**ids, "phone": holder["phone"], "stranger_phone": stranger["phone"]}
+
+
+def _session(client_id: str = "citizen-app", scope: str = APP_SCOPE,
+             **extra: Any) -> OAuth2Session:
+    return OAuth2Session(client_id, redirect_uri=REDIRECT, scope=scope,
+                         code_challenge_method="S256", **extra)
+
+
+def _authorize(session: OAuth2Session, verifier: str, **params: Any) -> tuple[str, str]:
+    url, state = session.create_authorization_url(f"{BASE_URL}/authorize",
+                                                  code_verifier=verifier, aud=BASE_URL,
+                                                  **params)
+    assert url.startswith(BASE_URL)
+    return url[len(BASE_URL):], state
+
+
+def launch(web: FlaskClient, session: OAuth2Session, verifier: str, username: str,
+           pick: str | None = None) -> str:
+    """Drive the pages from the authorization URL to the redirect back; its Location."""
+    path, state = _authorize(session, verifier)
+    page = web.get(path)
+    assert page.status_code == 200 and "login" in parse(page).forms
+    page = submit(web, page, "login", username=username, password=PASSWORD)
+    assert page.status_code == 200 and "consent" in parse(page).forms, page.get_data(True)
+    page = submit(web, page, "consent", decision="allow")
+    assert page.status_code == 200 and "picker" in parse(page).forms
+    back = submit(web, page, "picker", **({"patient": pick} if pick else {}))
+    assert back.status_code == 302
+    location = back.headers["Location"]
+    assert location.startswith(REDIRECT + "?")
+    assert parse_qs(urlsplit(location).query)["state"] == [state]
+    return location
+
+
+def test_smart_configuration_tells_what_works(web: FlaskClient) -> None:
+    """conformance.html: the endpoints, grants and PKCE methods that this server runs."""
+    config = web.get("/.well-known/smart-configuration").get_json()
+    assert config["authorization_endpoint"] == f"{BASE_URL}/authorize"
+    assert config["token_endpoint"] == f"{BASE_URL}/token"
+    assert set(config["grant_types_supported"]) == {"authorization_code", "refresh_token",
+                                                    "client_credentials"}
+    assert config["code_challenge_methods_supported"] == ["S256"]
+    assert {"launch-standalone", "client-public", "client-confidential-symmetric",
+            "context-standalone-patient"} <= set(config["capabilities"])
+    assert "openid" not in config["scopes_supported"]
+    assert "fhirUser" not in config["scopes_supported"]
+    security = web.get("/metadata").get_json()["rest"][0]["security"]
+    uris = {e["url"]: e["valueUri"] for e in security["extension"][0]["extension"]}
+    assert uris["authorize"] == f"{BASE_URL}/authorize" and uris["token"] == f"{BASE_URL}/token"
+
+
+def test_public_app_gets_only_the_chosen_patient(web: FlaskClient, token_url: str,
+                                                 family: dict[str, Any]) -> None:
+    """The whole flow for a public client; the token reads that patient's compartment only."""
+    verifier = secrets.token_urlsafe(48)
+    session = _session(token_endpoint_auth_method="none")
+    location = launch(web, session, verifier, family["phone"])
+    token = session.fetch_token(token_url, authorization_response=location,
+                                code_verifier=verifier)
+    assert token["patient"] == family["self"] and token["token_type"] == "Bearer"
+    assert set(token["scope"].split()) == set(APP_SCOPE.split())
+    assert token["refresh_token"] and token["expires_in"] == 600
+    auth = bearer(token["access_token"])
+    assert web.get(f"/Patient/{family['self']}", headers=auth).status_code == 200
+    found = web.get("/Immunization", headers=auth).get_json()
+    assert [e["resource"]["patient"]["reference"] for e in found.get("entry", [])] == [
+        f"Patient/{family['self']}"]
+    assert web.get(f"/Patient/{family['son']}", headers=auth).status_code == 404
+    assert web.get(f"/Patient/{family['stranger']}", headers=auth).status_code == 404
+    assert web.post("/auth/family", headers=auth, json={"full_name": "X Y",
+                                                        "relationship": "SON"}
+                    ).status_code == 403  # an app token never acts as the account holder
+
+
+def test_family_member_picked_gives_that_member_only(web: FlaskClient, token_url: str,
+                                                     family: dict[str, Any]) -> None:
+    """The patient picker: choosing the son makes him the launch context."""
+    verifier = secrets.token_urlsafe(48)
+    session = _session(token_endpoint_auth_method="none")
+    location = launch(web, session, verifier, family["phone"], pick=family["son"])
+    token = session.fetch_token(token_url, authorization_response=location,
+                                code_verifier=verifier)
+    assert token["patient"] == family["son"]
+    auth = bearer(token["access_token"])
+    assert web.get(f"/Patient/{family['son']}", headers=auth).get_json()["id"] == family["son"]
+    found = web.get("/Immunization", headers=auth).get_json()
+    assert [e["resource"]["patient"]["reference"] for e in found.get("entry", [])] == [
+        f"Patient/{family['son']}"]
+    assert web.get(f"/Patient/{family['self']}", headers=auth).status_code == 404
+
+
+def test_confidential_app_authenticates_with_basic(web: FlaskClient, token_url: str,
+                                                   smart_app: Flask,
+                                                   family: dict[str, Any]) -> None:
+    """client-confidential-symmetric.html: client_secret_basic at the token endpoint."""
+    verifier = secrets.token_urlsafe(48)
+    scope = "launch/patient patient/*.read"
+    session = _session("clinic-app", scope, client_secret=smart_app.config["SECRET"],
+                       token_endpoint_auth_method="client_secret_basic")
+    location = launch(web, session, verifier, family["phone"])
+    token = session.fetch_token(token_url, authorization_response=location,
+                                code_verifier=verifier)
+    assert token.get("patient") == family["self"], token
+    assert "refresh_token" not in token
+    wrong = _session("clinic-app", scope, client_secret="not-the-secret",
+                     token_endpoint_auth_method="client_secret_basic")
+    verifier = secrets.token_urlsafe(48)
+    location = launch(web, wrong, verifier, family["phone"])
+    code = parse_qs(urlsplit(location).query)["code"][0]
+    answer = web.post("/token", data={"grant_type": "authorization_code", "code": code,
+                                      "redirect_uri": REDIRECT, "code_verifier": verifier},
+                      headers={"Authorization": "Basic Y2xpbmljLWFwcDpub3BlLW5vcGU="})
+    assert answer.status_code == 401 and answer.get_json()["error"] == "invalid_client"
+    assert "Basic" in answer.headers["WWW-Authenticate"]
+    public = web.post("/token", data={"grant_type": "authorization_code", "code": code,
+                                      "client_id": "clinic-app", "redirect_uri": REDIRECT,
+                                      "code_verifier": verifier})
+    assert public.status_code == 401 and public.get_json()["error"] == "invalid_client"
+
+
+def test_scopes_are_what_was_asked_and_consented(web: FlaskClient, token_url: str,
+                                                 family: dict[str, Any]) -> None:
+    """A token for patient/Immunization.rs reads Immunizations, not the Patient resource."""
+    verifier = secrets.token_urlsafe(48)
+    session = _session("narrow-app", "launch/patient patient/Immunization.rs",
+                       token_endpoint_auth_method="none")
+    location = launch(web, session, verifier, family["phone"])
+    token = session.fetch_token(token_url, authorization_response=location,
+                                code_verifier=verifier)
+    assert token["scope"] == "launch/patient patient/Immunization.rs"
+    auth = bearer(token["access_token"])
+    assert web.get("/Immunization", headers=auth).status_code == 200
+    assert web.get(f"/Patient/{family['self']}", headers=auth).status_code == 403
+    assert web.post("/Immunization", headers=auth,
+                    json=_immunization(family["self"], "208")).status_code == 403
+
+
+def test_refresh_token_rotates_and_a_reuse_revokes(web: FlaskClient, token_url: str,
+                                                   family: dict[str, Any]) -> None:
+    """app-launch.html#refresh-access-token: same scope and patient; a reuse ends it all."""
+    verifier = secrets.token_urlsafe(48)
+    session = _session(token_endpoint_auth_method="none")
+    location = launch(web, session, verifier, family["phone"], pick=family["son"])
+    first = session.fetch_token(token_url, authorization_response=location,
+                                code_verifier=verifier)
+    renewed = session.refresh_token(token_url, refresh_token=first["refresh_token"])
+    assert renewed["patient"] == family["son"] and renewed["scope"] == first["scope"]
+    assert renewed["refresh_token"] != first["refresh_token"]
+    assert web.get(f"/Patient/{family['son']}",
+                   headers=bearer(renewed["access_token"])).status_code == 200
+    reuse = web.post("/token", data={"grant_type": "refresh_token", "client_id": "citizen-app",
+                                     "refresh_token": first["refresh_token"]})
+    assert reuse.status_code == 400 and reuse.get_json()["error"] == "invalid_grant"
+    after = web.post("/token", data={"grant_type": "refresh_token", "client_id": "citizen-app",
+                                     "refresh_token": renewed["refresh_token"]})
+    assert after.status_code == 400 and after.get_json()["error"] == "invalid_grant"
+    assert web.get(f"/Patient/{family['son']}",
+                   headers=bearer(renewed["access_token"])).status_code == 401
