@@ -10,93 +10,18 @@ conformance.html (smart-configuration).
 from __future__ import annotations
 
 import secrets
-import threading
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 from authlib.integrations.requests_client import OAuth2Session
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.serving import make_server
 
-from tests.api.auth_helpers import PASSWORD, bearer, register
+from tests.api.auth_helpers import PASSWORD, bearer
+from tests.api.smart_fixtures import *  # noqa: F403 - the fixtures
+from tests.api.smart_fixtures import APP_SCOPE, REDIRECT, immunization
 from tests.api.smart_pages import parse, submit
 from tests.conftest import BASE_URL
-
-REDIRECT = "https://app.example.vn/callback"
-APP_SCOPE = "launch/patient patient/*.rs offline_access online_access"
-
-
-class Clock:
-    """A clock the tests move forward."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-
-@pytest.fixture(scope="module")
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture(scope="module")
-def smart_app(make_app: Callable[..., Flask], clock: Clock) -> Flask:
-    """An app that requires authentication, with a public and a confidential SMART app."""
-    app = make_app(auth_required=True, clock=clock)
-    clients = app.extensions["fhir"].components["smart"].clients
-    clients.register("citizen-app", "Sổ sức khỏe", False, [REDIRECT], APP_SCOPE)
-    clients.register("narrow-app", "Narrow", False, [REDIRECT],
-                     "launch/patient patient/Immunization.rs")
-    app.config["SECRET"] = clients.register("clinic-app", "Clinic", True, [REDIRECT],
-                                            "launch/patient patient/*.read")
-    return app
-
-
-@pytest.fixture()
-def web(smart_app: Flask) -> FlaskClient:
-    return smart_app.test_client()
-
-
-@pytest.fixture(scope="module")
-def token_url(smart_app: Flask) -> Iterator[str]:
-    """The app served over real HTTP, so authlib's fetch_token talks to it."""
-    server = make_server("127.0.0.1", 0, smart_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/token"
-    server.shutdown()
-
-
-def _immunization(patient: str, code: str) -> dict[str, Any]:
-    return {"resourceType": "Immunization", "status": "completed",
-            "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": code}]},
-            "patient": {"reference": f"Patient/{patient}"},
-            "occurrenceDateTime": "2021-08-01"}
-
-
-@pytest.fixture(scope="module")
-def family(smart_app: Flask) -> dict[str, Any]:
-    """A citizen with a son, a stranger, and one Immunization for each of the three."""
-    web = smart_app.test_client()
-    holder = register(smart_app, web, "Nguyễn Văn Bình")
-    added = web.post("/auth/family", headers=bearer(holder["access_token"]),
-                     json={"full_name": "Nguyễn Văn Cường", "relationship": "SON"})
-    assert added.status_code == 201, added.get_json()
-    stranger = register(smart_app, web, "Lê Thị Hoa")
-    system = smart_app.extensions["fhir"].components["auth"].token_for("system/*.*", 600)
-    ids = {"self": holder["patient"], "son": added.get_json()["member"],
-           "stranger": stranger["patient"]}
-    for who, patient in ids.items():
-        made = web.post("/Immunization", headers=bearer(system),
-                        json=_immunization(patient, {"self": "208", "son": "207"}.get(who, "210")))
-        assert made.status_code == 201, made.get_json()
-    return {**ids, "phone": holder["phone"], "stranger_phone": stranger["phone"]}
 
 
 def _session(client_id: str = "citizen-app", scope: str = APP_SCOPE,
@@ -231,7 +156,7 @@ def test_scopes_are_what_was_asked_and_consented(web: FlaskClient, token_url: st
     assert web.get("/Immunization", headers=auth).status_code == 200
     assert web.get(f"/Patient/{family['self']}", headers=auth).status_code == 403
     assert web.post("/Immunization", headers=auth,
-                    json=_immunization(family["self"], "208")).status_code == 403
+                    json=immunization(family["self"], "208")).status_code == 403
 
 
 def test_refresh_token_rotates_and_a_reuse_revokes(web: FlaskClient, token_url: str,
