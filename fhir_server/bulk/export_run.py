@@ -18,6 +18,7 @@ import orjson
 from fhir_server.bulk.export_scope import ExportScope, group_patients
 from fhir_server.bulk.jobs import JobStore
 from fhir_server.interactions.context import Services
+from fhir_server.model.jsonio import dumps
 
 log = logging.getLogger(__name__)
 FILE_LINES = 100_000
@@ -47,7 +48,7 @@ class TypeFiles:
         if self.stream is None or self.files[-1]["count"] >= FILE_LINES:
             self._open()
         assert self.stream is not None
-        self.stream.write(orjson.dumps(resource) + b"\n")
+        self.stream.write(dumps(resource) + b"\n")  # decimals verbatim
         self.files[-1]["count"] += 1
 
     def _open(self) -> None:

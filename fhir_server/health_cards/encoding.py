@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from fhir_server.health_cards.errors import CardDecodeError
+from fhir_server.model.jsonio import dumps
 
 SHC_PREFIX = "shc:/"
 MAX_SINGLE_JWS = 1195  # longest JWS that fits one V22 QR at error correction L (spec)
@@ -39,8 +40,9 @@ def b64url_decode(text: str) -> bytes:
 
 
 def to_json(value: Any) -> bytes:
-    """Minified UTF-8 JSON (no optional whitespace), as the spec requires for the payload."""
-    return orjson.dumps(value)
+    """Minified UTF-8 JSON (no optional whitespace), as the spec requires for the payload;
+    FHIR decimals keep their stored text (jsonio.dumps)."""
+    return dumps(value)
 
 
 def from_json(data: bytes | str) -> Any:

@@ -1,4 +1,8 @@
-"""JSON in and out: strict parsing (no duplicate keys, no NaN) and fast orjson output."""
+"""JSON in and out: strict parsing (no duplicate keys, no NaN) and fast orjson output.
+
+Numbers with a fraction or an exponent are parsed as model.decimals.Decimal, which keeps their
+text, and are written back verbatim (FHIR R4 datatypes.html#decimal: precision is significant).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 import orjson
 
 from fhir_server.errors import InvalidRequest
+from fhir_server.model.decimals import Decimal
 
 
 class _DuplicateKey(ValueError):
@@ -31,7 +36,8 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-_DECODER = json.JSONDecoder(object_pairs_hook=_unique_object, parse_constant=_no_constant)
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_object, parse_constant=_no_constant,
+                            parse_float=Decimal)
 
 
 def loads(body: bytes | str) -> Any:
@@ -50,6 +56,13 @@ def loads(body: bytes | str) -> Any:
         raise InvalidRequest(f"Malformed JSON body: {exc}", code="structure") from exc
 
 
+def _verbatim(value: Any) -> Any:
+    """orjson's hook for the types it does not know: a Decimal is written as its text."""
+    if isinstance(value, Decimal):
+        return orjson.Fragment(value.text)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
 def dumps(value: Any, pretty: bool = False) -> bytes:
-    """Serialise to compact (or indented) UTF-8 JSON."""
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2 if pretty else 0)
+    """Serialise to compact (or indented) UTF-8 JSON (Decimals verbatim)."""
+    return orjson.dumps(value, default=_verbatim, option=orjson.OPT_INDENT_2 if pretty else 0)

@@ -20,6 +20,7 @@ from fhir_server.errors import Conflict, Gone, NotFound, PayloadTooLarge, Precon
 from fhir_server.search.criteria import Criteria, Sort
 from fhir_server.storage import transactions
 from fhir_server.storage.base import HistoryPage, Indexer, StoredVersion
+from fhir_server.storage.decimals import bson_ready, decimal_db
 from fhir_server.storage.query import compile_criteria, sort_spec
 from fhir_server.storage.query.index_document import index_document
 from fhir_server.storage.transactions import current_session
@@ -84,7 +85,7 @@ class MongoResourceStore:
 
     def __init__(self, db: Database, clock: Callable[[], datetime],
                  indexer: Indexer | None = None) -> None:
-        self.db = db
+        self.db = decimal_db(db)  # stored Decimal128 values read back as Decimal
         self.clock = clock
         self.indexer = indexer
         self._collections: dict[str, Collection[dict[str, Any]]] = {}
@@ -107,7 +108,7 @@ class MongoResourceStore:
         return current_session()
 
     def _doc(self, stamped: dict[str, Any], version: int, moment: datetime) -> dict[str, Any]:
-        doc = {"_id": stamped["id"], "vid": version, "ts": moment, "res": stamped}
+        doc = {"_id": stamped["id"], "vid": version, "ts": moment, "res": bson_ready(stamped)}
         if self.indexer is not None:
             doc["idx"] = index_document(self.indexer.entries(stamped))
         return doc
@@ -115,7 +116,8 @@ class MongoResourceStore:
     def _log(self, type_name: str, resource_id: str, version: int, moment: datetime,
              method: str, stamped: dict[str, Any] | None) -> StoredVersion:
         entry = {"_id": f"{type_name}/{resource_id}/{version}", "t": type_name, "i": resource_id,
-                 "v": version, "ts": moment, "m": method, "res": stamped}
+                 "v": version, "ts": moment, "m": method,
+                 "res": None if stamped is None else bson_ready(stamped)}
         with suppress(DuplicateKeyError):  # the version is already logged (a retried write)
             self.db[HISTORY].insert_one(entry, session=self._s)
         return StoredVersion(type_name, resource_id, version, moment, stamped, method)
@@ -159,7 +161,7 @@ class MongoResourceStore:
                                                  ordered=False, session=self._s)
         self.db[HISTORY].insert_many(
             [{"_id": f"{type_name}/{s['id']}/1", "t": type_name, "i": s["id"], "v": 1,
-              "ts": moment, "m": "POST", "res": s} for s in stamped],
+              "ts": moment, "m": "POST", "res": bson_ready(s)} for s in stamped],
             ordered=False, session=self._s)
         return [StoredVersion(type_name, s["id"], 1, moment, s, "POST") for s in stamped]
 
@@ -174,7 +176,7 @@ class MongoResourceStore:
             _insert_new(self._current(type_name), [self._doc(s, 1, moment) for s in stamped])
         _insert_new(self.db[HISTORY], [
             {"_id": f"{type_name}/{s['id']}/1", "t": type_name, "i": s["id"], "v": 1,
-             "ts": moment, "m": "POST", "res": s} for s in stamped])
+             "ts": moment, "m": "POST", "res": bson_ready(s)} for s in stamped])
 
     def update(self, type_name: str, resource_id: str, resource: dict[str, Any],
                if_match: int | None = None) -> tuple[StoredVersion, bool]:

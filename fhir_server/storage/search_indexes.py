@@ -17,6 +17,7 @@ from pymongo import ASCENDING, UpdateOne
 from pymongo.database import Database
 
 from fhir_server.storage.base import Indexer
+from fhir_server.storage.decimals import decimal_db
 from fhir_server.storage.query.index_document import index_document
 
 BATCH = 500
@@ -44,7 +45,7 @@ def reindex(db: Database[Any], type_names: Iterable[str],
     """Rewrite `idx` of every current resource of these types; returns how many were done."""
     done = 0
     for type_name in type_names:
-        collection = db[type_name]
+        collection = decimal_db(db)[type_name]  # extraction sees decimals as stored
         batch: list[UpdateOne] = []
         for doc in collection.find({}, {"res": 1, "vid": 1}):
             resource: dict[str, Any] | None = doc.get("res")

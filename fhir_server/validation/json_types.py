@@ -24,6 +24,7 @@ from typing import Any
 from fhir.resources.R4B import get_fhir_model_class
 
 from fhir_server.errors import InvalidRequest, Issue
+from fhir_server.model.decimals import Decimal
 
 MAX_DEPTH = 64  # nested JSON objects and arrays; the official R4 examples reach 22
 MAX_ISSUES = 20  # type issues reported at once
@@ -178,7 +179,7 @@ class _Walker:
                 return
         elif rule is None or (value_type is bool and kind == BOOLEAN) or (
                 value_type is int and kind in (INTEGER, DECIMAL)) or (
-                value_type is float and kind == DECIMAL):
+                value_type in (float, Decimal) and kind == DECIMAL):
             return
         self._report(f"{path.rpartition('.')[2]} must be {_KIND_NAMES[kind]}, not "
                      f"{_describe(value)}", path)
