@@ -209,3 +209,28 @@ def test_picker_refuses_a_patient_outside_the_account(web: FlaskClient, smart_ap
     refused = submit(web, page, "picker", patient=family["stranger"])
     assert refused.status_code == 400 and "Location" not in refused.headers
     assert "picker" in parse(refused).forms and _stored(smart_app)[1] == codes
+
+
+HOSTILE = ["", " ", "\x00", "é" * 300, "a" * 5000, '{"$ne": 1}', "$gt", "%", "#", "?&=",
+           "javascript:alert(1)", "https://app.example.vn/callback#frag", "plain", "S256 S256"]
+
+
+def test_hostile_values_never_fail(web: FlaskClient) -> None:
+    """Every parameter of /authorize and /token with odd values: 4xx, 302 or 200, never 5xx."""
+    for name in _params():
+        for value in HOSTILE:
+            answer = web.get("/authorize?" + urlencode(_params(**{name: value})))
+            assert answer.status_code < 500, (name, value)
+            location = answer.headers.get("Location", "")
+            assert not location or location.startswith(REDIRECT + "?"), (name, value)
+    form = {"grant_type": "authorization_code", "code": "c", "redirect_uri": REDIRECT,
+            "client_id": "citizen-app", "code_verifier": "v" * 50, "refresh_token": "r"}
+    for grant in ("authorization_code", "refresh_token", "client_credentials"):
+        for name in form:
+            for value in HOSTILE:
+                answer = web.post("/token", data={**form, "grant_type": grant, name: value})
+                assert 400 <= answer.status_code < 500, (grant, name, value)
+                assert answer.get_json()["error"], (grant, name, value)
+    for header in ("Basic", "Basic !!!", "Basic " + "QQ==" * 3000, "Bearer x", "Digest a=b"):
+        answer = web.post("/token", data=form, headers={"Authorization": header})
+        assert 400 <= answer.status_code < 500 and answer.get_json()["error"], header
