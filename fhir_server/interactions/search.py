@@ -17,7 +17,9 @@ from fhir_server.search.shaping import shape
 
 
 def _entry(base: str, version: Any, mode: str, outcome: SearchOutcome) -> dict[str, Any]:
-    resource = shape(version.resource, outcome.summary, outcome.elements)
+    """One entry; _summary/_elements trim the matches only, never included resources."""
+    resource = (shape(version.resource, outcome.summary, outcome.elements) if mode == "match"
+                else version.resource)
     return {"fullUrl": full_url(base, version), "resource": resource, "search": {"mode": mode}}
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
+from werkzeug.routing import BaseConverter
 
+from fhir_server.errors import MethodNotAllowed
 from fhir_server.interactions import crud
 from fhir_server.interactions.context import Services, parse_etag
 from fhir_server.interactions.history import history
@@ -17,8 +19,29 @@ from fhir_server.rest.responses import (
     version_headers,
     write_response,
 )
+from fhir_server.search.shaping import Shaping, read_shaping, shaped
+from fhir_server.storage.base import StoredVersion
 
 resources = Blueprint("fhir_resources", __name__)
+TYPE_LEVEL_ALLOW = {"Allow": "GET, HEAD, POST"}
+
+
+class TypeName(BaseConverter):
+    """A resource type segment: FHIR type names start upper case, so /metadata, /healthz,
+    /token... never reach these routes (other methods on them get 405, not a type's route)."""
+
+    regex = "[A-Z][A-Za-z0-9]{0,63}"
+
+
+class ResourceId(BaseConverter):
+    """An id segment: never _history, _search or $operation (each has its own routes, which
+    answer 405 with Allow for a method they lack); other bad ids get a 400 from check_id."""
+
+    regex = "[^/_$][^/]*"
+
+
+resources.record_once(lambda state: state.app.url_map.converters.update(
+    fhirtype=TypeName, fhirid=ResourceId))
 
 
 def services() -> Services:
@@ -35,7 +58,7 @@ def _negotiate() -> None:
     response_mimetype(request)  # 406 before any work is done
 
 
-@resources.get("/<type_name>")
+@resources.get("/<fhirtype:type_name>")
 @carries("search-type")
 def search(type_name: str) -> Response:
     """search-type: GET [base]/[type]?params."""
@@ -44,7 +67,7 @@ def search(type_name: str) -> Response:
                                               strict))
 
 
-@resources.post("/<type_name>")
+@resources.post("/<fhirtype:type_name>")
 @carries("create")
 def create(type_name: str) -> Response:
     """create: POST [base]/[type] (If-None-Exist for conditional create)."""
@@ -54,36 +77,56 @@ def create(type_name: str) -> Response:
     return write_response(request, result, svc.settings.base_url)
 
 
-@resources.put("/<type_name>")
+def _need_criteria(method: str) -> None:
+    """PUT/DELETE on [base]/[type] exist only as conditional interactions (http.html#cond-update,
+    #3.1.0.7.1): without criteria the type URL offers GET and POST (405 + Allow)."""
+    if not query_params(request):
+        error = MethodNotAllowed(f"{method} [base]/{request.path.strip('/')[:60]} needs search "
+                                 "criteria (a conditional update or delete); the type URL "
+                                 "allows GET, HEAD, POST")
+        error.headers = dict(TYPE_LEVEL_ALLOW)
+        raise error
+
+
+@resources.put("/<fhirtype:type_name>")
 @carries("update")
 def conditional_update(type_name: str) -> Response:
     """conditional update: PUT [base]/[type]?criteria."""
+    _need_criteria("PUT")
     svc = services()
     result = crud.conditional_update(svc, type_name, _criteria(), read_json_body(request),
                                      parse_etag(request.headers.get("If-Match")))
     return write_response(request, result, svc.settings.base_url)
 
 
-@resources.delete("/<type_name>")
+@resources.delete("/<fhirtype:type_name>")
 @carries("delete")
 def conditional_delete(type_name: str) -> Response:
     """conditional delete: DELETE [base]/[type]?criteria."""
+    _need_criteria("DELETE")
     svc = services()
     tombstone = crud.conditional_delete(svc, type_name, _criteria())
     return outcome_response(request, f"Deleted {type_name}/{tombstone.id}", 200,
                             {"ETag": tombstone.etag})
 
 
-@resources.get("/<type_name>/<resource_id>")
+def _shaped_response(version: StoredVersion, shaping: Shaping, base_url: str) -> Response:
+    """A read answer trimmed as _summary/_elements ask (search.html#summary, #elements)."""
+    body = shaped(version.resource, shaping) if version.resource is not None else None
+    return resource_response(request, version, base_url, body)
+
+
+@resources.get("/<fhirtype:type_name>/<fhirid:resource_id>")
 @carries("read")
 def read(type_name: str, resource_id: str) -> Response:
     """read: GET [base]/[type]/[id] (HEAD too)."""
     svc = services()
+    shaping = read_shaping(type_name, query_params(request))  # 400 before the read
     version = crud.read(svc, type_name, resource_id)
-    return resource_response(request, version, svc.settings.base_url)
+    return _shaped_response(version, shaping, svc.settings.base_url)
 
 
-@resources.put("/<type_name>/<resource_id>")
+@resources.put("/<fhirtype:type_name>/<fhirid:resource_id>")
 @carries("update")
 def update(type_name: str, resource_id: str) -> Response:
     """update: PUT [base]/[type]/[id] (If-Match for a versioned update)."""
@@ -93,7 +136,7 @@ def update(type_name: str, resource_id: str) -> Response:
     return write_response(request, result, svc.settings.base_url)
 
 
-@resources.patch("/<type_name>/<resource_id>")
+@resources.patch("/<fhirtype:type_name>/<fhirid:resource_id>")
 @carries("patch")
 def patch(type_name: str, resource_id: str) -> Response:
     """patch: PATCH [base]/[type]/[id] with a JSON Patch body."""
@@ -103,7 +146,7 @@ def patch(type_name: str, resource_id: str) -> Response:
     return write_response(request, result, svc.settings.base_url)
 
 
-@resources.delete("/<type_name>/<resource_id>")
+@resources.delete("/<fhirtype:type_name>/<fhirid:resource_id>")
 @carries("delete")
 def delete(type_name: str, resource_id: str) -> Response:
     """delete: DELETE [base]/[type]/[id]."""
@@ -116,16 +159,17 @@ def delete(type_name: str, resource_id: str) -> Response:
                             {"ETag": tombstone.etag})
 
 
-@resources.get("/<type_name>/<resource_id>/_history/<version_id>")
+@resources.get("/<fhirtype:type_name>/<fhirid:resource_id>/_history/<version_id>")
 @carries("vread")
 def vread(type_name: str, resource_id: str, version_id: str) -> Response:
     """vread: GET [base]/[type]/[id]/_history/[vid]."""
     svc = services()
+    shaping = read_shaping(type_name, query_params(request))
     version = crud.vread(svc, type_name, resource_id, version_id)
-    return resource_response(request, version, svc.settings.base_url)
+    return _shaped_response(version, shaping, svc.settings.base_url)
 
 
-@resources.get("/<type_name>/<resource_id>/_history")
+@resources.get("/<fhirtype:type_name>/<fhirid:resource_id>/_history")
 @carries("history-instance")
 def instance_history(type_name: str, resource_id: str) -> Response:
     """history-instance: GET [base]/[type]/[id]/_history."""
@@ -133,7 +177,7 @@ def instance_history(type_name: str, resource_id: str) -> Response:
                                           query_params(request)))
 
 
-@resources.get("/<type_name>/_history")
+@resources.get("/<fhirtype:type_name>/_history")
 @carries("history-type")
 def type_history(type_name: str) -> Response:
     """history-type: GET [base]/[type]/_history."""

@@ -38,8 +38,10 @@ def version_headers(base_url: str, version: StoredVersion,
     return headers
 
 
-def resource_response(request: Request, version: StoredVersion, base_url: str) -> Response:
-    """A read/vread answer, honouring If-None-Match / If-Modified-Since (304)."""
+def resource_response(request: Request, version: StoredVersion, base_url: str,
+                      body: dict[str, Any] | None = None) -> Response:
+    """A read/vread answer (the resource, or `body`: it shaped by _summary/_elements),
+    honouring If-None-Match / If-Modified-Since (304)."""
     headers = version_headers(base_url, version)
     if_none_match = request.headers.get("If-None-Match")
     if if_none_match and version.etag in [tag.strip() for tag in if_none_match.split(",")]:
@@ -48,7 +50,7 @@ def resource_response(request: Request, version: StoredVersion, base_url: str) -
         since = request.if_modified_since
         if since is not None and version.last_updated.replace(microsecond=0) <= since:
             return Response(status=304, headers=headers)
-    return json_response(request, version.resource, 200, headers)
+    return json_response(request, version.resource if body is None else body, 200, headers)
 
 
 def write_response(request: Request, result: WriteResult, base_url: str) -> Response:

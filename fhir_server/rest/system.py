@@ -47,4 +47,7 @@ def metadata() -> Response:
 @system.route("/metadata", methods=["PUT", "POST", "PATCH", "DELETE"])
 def metadata_is_read_only() -> Response:
     """capabilities: /metadata is read only (405, not a conditional write on a type 'metadata')."""
-    raise MethodNotAllowed("GET is the only interaction on /metadata (http.html#capabilities)")
+    error = MethodNotAllowed(f"{request.method} is not allowed on /metadata: GET is its only "
+                             "interaction (http.html#capabilities)")
+    error.headers = {"Allow": "GET, HEAD"}
+    raise error

@@ -78,7 +78,7 @@ def test_conditional_delete(client: FlaskClient) -> None:
     assert client.delete(url).status_code == 412
     assert client.get(f"/Patient/{first}").status_code == 200
     assert client.get(f"/Patient/{second}").status_code == 200
-    assert client.delete("/Patient").status_code == 400  # no criteria: refuse to guess
+    assert client.delete("/Patient").status_code == 405  # no criteria: not a type interaction
 
 
 # values are data, never operators: a JSON-looking criterion matches nothing
