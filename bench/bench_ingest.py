@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from fhir.resources.R4B import get_fhir_model_class  # noqa: E402
 
 from bench.http_load import run_load  # noqa: E402
-from bench.servers import start_server, stop_server  # noqa: E402
+from bench.servers import session_cpu_seconds, start_server, stop_server  # noqa: E402
 from fhir_server.embedded import EmbeddedStore  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared/data/synthea/subset-supported-types"
@@ -174,6 +174,8 @@ def main() -> int:
     imports: list[float] = []
     stores: list[float] = []
     raws: list[float] = []
+    worker_ms: list[float] = []
+    database_ms: list[float] = []
     failures = 0
     with EmbeddedStore(tmp / "data", log_path=tmp / "db.log") as store:
         _services(store.uri, "warmup", tmp)  # makes the auth key before the workers race for it
@@ -189,9 +191,16 @@ def main() -> int:
             posts = len(bodies) * args.repeat
             for round_number in range(args.rounds):  # interleaved rounds, medians reported
                 validation.append(validation_rate(resources))
+                assert store.process is not None
+                cpu = (session_cpu_seconds(server.pid), session_cpu_seconds(store.process.pid))
                 loaded = run_load("127.0.0.1", port, request, posts, args.clients)
+                time.sleep(1.0)  # the audit thread's batch lingers; count its work too
+                count = len(resources) * args.repeat
+                worker_ms.append((session_cpu_seconds(server.pid) - cpu[0]) * 1000 / count)
+                database_ms.append((session_cpu_seconds(store.process.pid) - cpu[1]) * 1000
+                                   / count)
                 failures += loaded.errors + posts - len(loaded.latencies_ms)
-                http.append(len(resources) * args.repeat / loaded.seconds)
+                http.append(count / loaded.seconds)
                 imports.append(import_rate(store.uri, tmp / "ndjson", f"imp{round_number}", tmp))
                 stores.append(store_rate(store.uri, bundles, f"store{round_number}", tmp))
                 raws.append(raw_rate(store.uri, bundles, f"raw{round_number}"))
@@ -206,6 +215,8 @@ def main() -> int:
     print(f"validation only (fhir.resources parse, 1 thread) {reference:8.0f} resources/s")
     print(f"transactions over HTTP (POST [base])             {median(http):8.0f} resources/s"
           f"   = {median(http) / reference:6.1%} of validation (goal >= 30 %)")
+    print(f"  CPU per resource: server workers {median(worker_ms):.2f} ms, database "
+          f"{median(database_ms):.2f} ms (FHIR_AUDIT={os.environ.get('FHIR_AUDIT', 'all')})")
     print(f"NDJSON import (fhir-server import code, 1 thread) {median(imports):7.0f} resources/s"
           f"   = {median(imports) / reference:6.1%} of validation")
     print(f"storage layer alone (create_many per type, one transaction per bundle, 1 thread) "

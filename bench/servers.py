@@ -60,3 +60,22 @@ def settle(pid: int, limit: float = 60.0) -> None:
         time.sleep(0.5)
         if cpu_seconds() - before < 0.025:
             return
+
+
+def session_cpu_seconds(session_id: int) -> float:
+    """User + system CPU seconds used so far by every live process of one session (a server
+    started with start_new_session: gunicorn's master and workers, or the database), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session_id:  # field 6 (session) after the pid and (comm)
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
