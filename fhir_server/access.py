@@ -3,8 +3,8 @@
 The rules of the guard (auth/guard.py: who may touch which type) plus what a citizen's write may
 point at: every reference of the resource as it would be stored must stay inside the caller's
 own and linked family members' compartments (Patient CompartmentDefinition), shared reference
-data excepted. Reads of shared types that can name a patient (Schedule.actor) hide the ones
-naming somebody else; analysts see no resource that names a patient at all.
+data excepted. Reads of shared types hide the resources naming somebody else's Patient
+(Schedule.actor, Device.patient); analysts see no resource that names a patient at all.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from fhir_server.auth import guard
-from fhir_server.auth.compartment import compartment_params, compartment_term, in_compartment
+from fhir_server.auth.compartment import compartment_term, in_compartment, patient_links
 from fhir_server.auth.principal import CITIZEN, INTERNAL, STAFF, Principal
 from fhir_server.errors import Forbidden, NotFound
 from fhir_server.health_cards.identity import check_identity_write
@@ -31,8 +31,8 @@ def is_citizen(caller: Principal) -> bool:
 
 
 def _names_patient(type_name: str) -> bool:
-    """A shared type whose resources may still name a patient (Schedule.actor)."""
-    return type_name in guard.SHARED and bool(compartment_params(type_name))
+    """A shared type whose resources may still name a patient (Schedule.actor, Device.patient)."""
+    return type_name in guard.SHARED and bool(patient_links(type_name))
 
 
 def sees_no_one(caller: Principal) -> bool:
@@ -45,13 +45,11 @@ def sees_no_one(caller: Principal) -> bool:
 def visible(caller: Principal, type_name: str, resource: Mapping[str, Any] | None,
             base_url: str) -> bool:
     """Whether this caller may see this stored content (a type check is assumed done)."""
-    if resource is not None and sees_no_one(caller) and compartment_params(type_name):
+    if resource is not None and sees_no_one(caller) and patient_links(type_name):
         return not any(_references(resource, base_url, "Patient"))
     if resource is None or not is_citizen(caller):
         return True
-    if type_name in guard.SHARED:
-        if not _names_patient(type_name):
-            return True
+    if type_name in guard.SHARED:  # shared content naming somebody else's Patient is hidden
         mine = {f"Patient/{pid}" for pid in caller.patient_ids}
         return not (set(_references(resource, base_url, "Patient")) - mine)
     return in_compartment(type_name, resource, caller.patient_ids, base_url)
@@ -67,7 +65,7 @@ def require_visible(caller: Principal, type_name: str, resource: Mapping[str, An
 
 def restriction(caller: Principal, type_name: str) -> Term | None:
     """The term ANDed into every query of this type for this caller (None: no restriction)."""
-    if sees_no_one(caller) and compartment_params(type_name):
+    if sees_no_one(caller) and patient_links(type_name):
         return _names_no_patient(type_name)
     if not is_citizen(caller):
         return None
@@ -80,8 +78,8 @@ def restriction(caller: Principal, type_name: str) -> Term | None:
 
 
 def _names_no_patient(type_name: str) -> Term:
-    """Resources none of whose compartment parameters references a Patient."""
-    return NamesPatient(tuple(compartment_params(type_name)), negate=True)
+    """Resources none of whose patient-naming parameters references a Patient."""
+    return NamesPatient(patient_links(type_name), negate=True)
 
 
 def _references(resource: Any, base_url: str, only: str | None = None) -> Iterator[str]:
@@ -144,7 +142,7 @@ def check_references(caller: Principal, type_name: str, proposed: Mapping[str, A
             continue
         if target_type in guard.SHARED and not _names_patient(target_type):
             continue
-        if target_type in guard.NOT_FOR_CITIZENS or target_type in APPEND_ONLY:
+        if target_type in guard.NOT_FOR_CITIZENS or target_type in guard.ADMIN_ONLY:
             raise Forbidden(f"{type_name} may not refer to {target_type} resources")
         target = lookup(target_type, target_id)
         if target is not None and not visible(caller, target_type, target, base_url):

@@ -15,7 +15,7 @@ from typing import Any
 from fhir_server.search.criteria import InCompartments
 from fhir_server.search.extract import SearchIndexer, reference_key
 from fhir_server.search.paths import Node, evaluate_terms
-from fhir_server.search.registry import SearchParam, lookup
+from fhir_server.search.registry import SearchParam, indexed_params, lookup
 from fhir_server.spec import patient_compartment
 
 
@@ -23,6 +23,16 @@ from fhir_server.spec import patient_compartment
 def compartment_params(type_name: str) -> tuple[str, ...]:
     """The search parameters linking resources of this type to a patient."""
     return tuple(patient_compartment().get(type_name, ()))
+
+
+@cache
+def patient_links(type_name: str) -> tuple[str, ...]:
+    """The indexed parameters by which a resource of this type names a patient: its Patient
+    compartment parameters, else its reference parameters that may point to a Patient."""
+    if compartment_params(type_name):
+        return compartment_params(type_name)
+    return tuple(param.code for param in indexed_params(type_name)
+                 if param.kind == "reference" and "Patient" in param.targets)
 
 
 @cache

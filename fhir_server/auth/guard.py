@@ -5,12 +5,25 @@ Decisions, by the kind of caller (see principal.py):
 - anonymous: nothing that touches data (401); public endpoints never reach the guard.
 - system (SMART Backend Services client): what its system/ scopes grant, all patients.
 - staff: user/ scopes and role — admin: everything (incl. AuditEvent); practitioner (site):
-  clinical data of any patient, no AuditEvent; analyst: shared reference data and MeasureReport.
+  clinical data of any patient and the shared directory, not the admin-only types nor writes
+  of conformance definitions; analyst: shared reference data and MeasureReport.
 - citizen: patient/ scopes, only inside the compartments of their own Patient and their
   linked family members; shared reference data (sites, practitioners, questionnaires,
   terminology) is readable. Resources outside the compartments answer 404, never 403, so ids
   of other people cannot be discovered (that per-resource rule lives in access.py, applied by
   the Repository to every resource in and out).
+
+The type classes follow from the generated spec data (spec/resource_types.json: the R4
+security category of each type; spec/compartments.json: the Patient CompartmentDefinition):
+- SHARED: category anonymous, business or individual and outside the Patient compartment
+  (directory, terminology, conformance and definitional resources), plus Schedule (a directory
+  entry whose actor may be a patient); Subscription excepted (it sends data out: admin only).
+- clinical: every type in the Patient compartment (Group, a cohort, hidden from citizens).
+- ADMIN_ONLY: AuditEvent, Subscription and every other type (neither shared nor in the Patient
+  compartment: Binary, Bundle, Task, MessageHeader, Person, Linkage...).
+- DEFINITIONS: the SHARED types of category anonymous (conformance, terminology, knowledge
+  artifacts) are written by admins and system clients only, except the four practitioners
+  wrote before every type was stored (CodeSystem, ValueSet, ConceptMap, StructureDefinition).
 """
 
 from __future__ import annotations
@@ -29,14 +42,23 @@ from fhir_server.auth.principal import (
     current_principal,
 )
 from fhir_server.errors import Forbidden, Unauthorized
+from fhir_server.resource_types import RESOURCE_TYPES, security_category
+from fhir_server.spec import patient_compartment
 
-SHARED = frozenset({"Organization", "Location", "Practitioner", "PractitionerRole",
-                    "Questionnaire", "Schedule", "Slot", "CodeSystem", "ValueSet", "ConceptMap",
-                    "StructureDefinition"})
+SHARED_CATEGORIES = frozenset({"anonymous", "business", "individual"})
+_IN_PATIENT_COMPARTMENT = frozenset(patient_compartment())
+SHARED = frozenset(
+    name for name in RESOURCE_TYPES
+    if security_category(name) in SHARED_CATEGORIES and name not in _IN_PATIENT_COMPARTMENT
+    and name != "Subscription") | {"Schedule"}
 CITIZEN_WRITABLE = frozenset({"Patient", "RelatedPerson", "AdverseEvent",
                               "QuestionnaireResponse", "Appointment", "Communication"})
-ADMIN_ONLY = frozenset({"AuditEvent"})
-NOT_FOR_CITIZENS = frozenset({"Group"})  # cohorts list many people: never shown to a citizen
+ADMIN_ONLY = frozenset({"AuditEvent"}) | frozenset(
+    name for name in RESOURCE_TYPES if name not in SHARED and name not in _IN_PATIENT_COMPARTMENT)
+SITE_DEFINITIONS = frozenset({"CodeSystem", "ValueSet", "ConceptMap", "StructureDefinition"})
+DEFINITIONS = frozenset(name for name in SHARED if security_category(name) == "anonymous"
+                        ) - SITE_DEFINITIONS
+NOT_FOR_CITIZENS = frozenset({"Group"}) | ADMIN_ONLY  # cohorts list many people
 ANALYST_READABLE = SHARED | {"MeasureReport"}
 _CONTEXTS = {CITIZEN: ("patient",), STAFF: ("user",), SYSTEM: ("system",)}
 _VERBS = {"r": "read", "s": "search", "c": "create", "u": "update", "d": "delete"}
@@ -68,7 +90,8 @@ def check_type(action: str, type_name: str, principal: Principal | None = None) 
     if type_name in ADMIN_ONLY:
         raise _forbid(principal, action, type_name)
     if principal.kind == STAFF:
-        if "practitioner" in principal.roles:
+        if "practitioner" in principal.roles and not (action in "cud" and type_name in
+                                                      DEFINITIONS):
             return principal
         if "analyst" in principal.roles and action in "rs" and type_name in ANALYST_READABLE:
             return principal

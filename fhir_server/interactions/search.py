@@ -54,15 +54,17 @@ def search_type(svc: Services, type_name: str, params: Sequence[tuple[str, str]]
 
 
 def search_compartment(svc: Services, compartment_id: str, type_name: str,
-                       params: Sequence[tuple[str, str]], strict: bool = False
-                       ) -> dict[str, Any]:
-    """Search one type inside a patient's compartment (GET [base]/Patient/[id]/[type])."""
+                       params: Sequence[tuple[str, str]], strict: bool = False,
+                       compartment_type: str = "Patient") -> dict[str, Any]:
+    """Search one type inside a compartment (GET [base]/Patient/[id]/[type], and likewise for
+    Encounter, RelatedPerson, Practitioner and Device)."""
     check_type(type_name)
     check_id(compartment_id)
-    if not svc.search.engine.by_ids("Patient", [compartment_id]):  # through the access guard
-        raise NotFound(f"Patient/{compartment_id} is not known")
-    outcome = svc.search.search(type_name, params, strict=strict, compartment=compartment_id)
-    return searchset(svc, f"Patient/{compartment_id}/{type_name}", outcome)
+    if not svc.search.engine.by_ids(compartment_type, [compartment_id]):  # through the guard
+        raise NotFound(f"{compartment_type}/{compartment_id} is not known")
+    outcome = svc.search.search(type_name, params, strict=strict, compartment=compartment_id,
+                                compartment_type=compartment_type)
+    return searchset(svc, f"{compartment_type}/{compartment_id}/{type_name}", outcome)
 
 
 def search_system(svc: Services, params: Sequence[tuple[str, str]], strict: bool = False

@@ -1,7 +1,10 @@
 """Search routes (http.html#search): POST [base]/[type]/_search, system search on [base],
-and compartment search [base]/Patient/[id]/[type]. GET [base]/[type] lives in resources.py."""
+and compartment search [base]/[compartment]/[id]/[type] for the five R4 compartments (Patient,
+Encounter, RelatedPerson, Practitioner, Device). GET [base]/[type] lives in resources.py."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from flask import Blueprint, Response, request
 
@@ -11,11 +14,15 @@ from fhir_server.interactions.search import search_compartment, search_system, s
 from fhir_server.rest.context import carries, request_services
 from fhir_server.rest.negotiation import parse_prefer, query_params, response_mimetype
 from fhir_server.rest.responses import json_response
-from fhir_server.spec import patient_compartment
+from fhir_server.spec import compartments
 
 search = Blueprint("fhir_search", __name__)
 FORM = "application/x-www-form-urlencoded"
-_COMPARTMENT_TYPES = ", ".join(sorted(patient_compartment()))
+
+
+def _members(compartment: str) -> str:
+    """The route converter's list of the types in a compartment (its own type included)."""
+    return ", ".join(sorted({*compartments()[compartment], compartment}))
 
 
 def services() -> Services:
@@ -64,17 +71,26 @@ def system_post() -> Response:
     return json_response(request, search_system(services(), form_params(), strict()))
 
 
-@search.get(f"/Patient/<id_>/<any({_COMPARTMENT_TYPES}):type_name>")
-@carries("search-type")
-def compartment_get(id_: str, type_name: str) -> Response:
-    """Compartment search: GET [base]/Patient/[id]/[type]?params."""
-    return json_response(request, search_compartment(services(), id_, type_name,
-                                                     query_params(request), strict()))
+def _compartment_get(compartment: str) -> Callable[[str, str], Response]:
+    def compartment_get(id_: str, type_name: str) -> Response:
+        """Compartment search: GET [base]/[compartment]/[id]/[type]?params."""
+        return json_response(request, search_compartment(
+            services(), id_, type_name, query_params(request), strict(), compartment))
+    return compartment_get
 
 
-@search.post(f"/Patient/<id_>/<any({_COMPARTMENT_TYPES}):type_name>/_search")
-@carries("search-type")
-def compartment_post(id_: str, type_name: str) -> Response:
-    """Compartment search: POST [base]/Patient/[id]/[type]/_search with a form body."""
-    return json_response(request, search_compartment(services(), id_, type_name, form_params(),
-                                                     strict()))
+def _compartment_post(compartment: str) -> Callable[[str, str], Response]:
+    def compartment_post(id_: str, type_name: str) -> Response:
+        """Compartment search: POST [base]/[compartment]/[id]/[type]/_search (form body)."""
+        return json_response(request, search_compartment(
+            services(), id_, type_name, form_params(), strict(), compartment))
+    return compartment_post
+
+
+for _compartment in sorted(compartments()):
+    _path = f"/{_compartment}/<id_>/<any({_members(_compartment)}):type_name>"
+    search.add_url_rule(_path, f"compartment_get_{_compartment}",
+                        carries("search-type")(_compartment_get(_compartment)), methods=["GET"])
+    search.add_url_rule(f"{_path}/_search", f"compartment_post_{_compartment}",
+                        carries("search-type")(_compartment_post(_compartment)),
+                        methods=["POST"])

@@ -67,11 +67,14 @@ class InCompartments:
 
 @dataclass(frozen=True)
 class CompartmentSearch:
-    """The compartment search `Patient/[id]/[type]` (its `links` are the CompartmentDefinition
-    parameters of the type; a Patient is matched by id or by its `link` parameters)."""
+    """The compartment search `[compartment]/[id]/[type]`, e.g. `Patient/[id]/Observation` (its
+    `links` are the CompartmentDefinition parameters of the type; the compartment's own type is
+    matched by id or by its `links`, e.g. a Patient's `link`). `patient_id` is the id of the
+    compartment's resource."""
 
     patient_id: str
     links: tuple[str, ...]
+    compartment: str = "Patient"
 
 
 @dataclass(frozen=True)

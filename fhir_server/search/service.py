@@ -32,7 +32,7 @@ from fhir_server.search.results import (
     add_result_param,
 )
 from fhir_server.settings import Settings
-from fhir_server.spec import patient_compartment
+from fhir_server.spec import compartments
 from fhir_server.storage.base import StoredVersion
 
 
@@ -59,6 +59,15 @@ class SearchOutcome:
     issues: list[Issue] = field(default_factory=list)
     summary: str | None = None
     elements: list[str] | None = None
+
+
+def compartment_links(compartment: str, type_name: str) -> tuple[str, ...] | None:
+    """The parameters linking a type to a compartment (its own type: the non-'{def}' ones, as
+    the compartment's resource is in its own compartment); None when the type is not in it."""
+    links = compartments().get(compartment, {}).get(type_name)
+    if type_name == compartment:
+        return tuple(code for code in links or () if code != "{def}")
+    return tuple(links) if links else None
 
 
 class SearchService:
@@ -119,22 +128,24 @@ class SearchService:
         return self.engine.criteria(type_name, parsed.clauses[type_name])
 
     # -- type and compartment search -------------------------------------------------------
-    def compartment_term(self, compartment_id: str, type_name: str) -> Term:
-        """Restrict a search to the Patient compartment of one patient (compartmentdefinition)."""
-        links = patient_compartment().get(type_name)
-        if type_name != "Patient" and not links:
-            raise InvalidRequest.at(f"{type_name} is not in the Patient compartment", type_name,
-                                    "not-supported")
-        return CompartmentSearch(compartment_id, tuple(links or ()))
+    def compartment_term(self, compartment_id: str, type_name: str,
+                         compartment_type: str = "Patient") -> Term:
+        """Restrict a search to one compartment, e.g. one patient's (compartmentdefinition)."""
+        links = compartment_links(compartment_type, type_name)
+        if links is None:
+            raise InvalidRequest.at(f"{type_name} is not in the {compartment_type} compartment",
+                                    type_name, "not-supported")
+        return CompartmentSearch(compartment_id, links, compartment_type)
 
     def search(self, type_name: str, params: Sequence[tuple[str, str]], *, strict: bool = False,
-               compartment: str | None = None) -> SearchOutcome:
-        """Search one type (optionally inside a patient's compartment): one page."""
+               compartment: str | None = None, compartment_type: str = "Patient"
+               ) -> SearchOutcome:
+        """Search one type (optionally inside a compartment, by default a patient's): one page."""
         parsed = self.parse([type_name], params, strict)
         results = parsed.results
         terms = self.engine.terms(type_name, parsed.clauses[type_name])
         if compartment is not None:
-            terms.append(self.compartment_term(compartment, type_name))
+            terms.append(self.compartment_term(compartment, type_name, compartment_type))
         fields = sort_fields(results.sort)
         cursor = decode(results.cursor, signature(fields)) if results.cursor else None
         count = 0 if results.summary == "count" else results.count

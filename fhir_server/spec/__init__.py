@@ -80,10 +80,35 @@ def union_terms(expression: str) -> list[str]:
     return [term for term in split_top_level(expression, "|") if term]
 
 
+def compartments() -> dict[str, dict[str, list[str]]]:
+    """Compartment type (Patient, Encounter, RelatedPerson, Practitioner, Device) -> our types
+    in it -> their linking params, '{def}' for the compartment's own resource (don't mutate)."""
+    found: dict[str, dict[str, list[str]]] = _load("compartments.json")
+    return found
+
+
 def patient_compartment() -> dict[str, list[str]]:
     """Our types in the Patient compartment -> their linking params (shared: don't mutate)."""
-    compartment: dict[str, list[str]] = _load("compartment_patient.json")
-    return compartment
+    return compartments()["Patient"]
+
+
+class TypeSpec(TypedDict):
+    """One concrete R4 resource type in resource_types.json."""
+
+    category: str  # structuredefinition-category, e.g. "Clinical.Summary"
+    security: str  # structuredefinition-security-category: anonymous, business, patient...
+
+
+def type_specs() -> dict[str, TypeSpec]:
+    """Every concrete R4 resource type -> its categories (shared: don't mutate)."""
+    types: dict[str, TypeSpec] = _load("resource_types.json")["types"]
+    return types
+
+
+def not_stored_types() -> dict[str, str]:
+    """The R4 resource types the server does not store -> why."""
+    reasons: dict[str, str] = _load("resource_types.json")["notStored"]
+    return reasons
 
 
 def bindings(type_key: str) -> dict[str, ElementSpec]:

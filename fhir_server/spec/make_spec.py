@@ -1,17 +1,19 @@
 """Generate fhir_server/spec/*.json from the R4 package: `python -m fhir_server.spec.make_spec`.
 
-Writes search_parameters.json, compartment_patient.json and bindings.json: compact, sorted,
-one entry per line, so that a re-run on the same package gives the same bytes.
+Writes resource_types.json (every concrete R4 resource type, its category and security
+category, and why a few are not stored), search_parameters.json, compartments.json (the five
+CompartmentDefinitions) and bindings.json: compact, sorted, one entry per line, so that a re-run
+on the same package gives the same bytes.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from fhir_server.resource_types import RESOURCE_TYPES
 from fhir_server.spec.element_map import ElementMapBuilder
 from fhir_server.spec.expansion import ValueSetExpander
 from fhir_server.spec.package import PACKAGE_SPEC, ensure_examples_package
@@ -21,6 +23,12 @@ ANY_BASE = ("Resource", "DomainResource")
 SEARCH_FIELDS = ("url", "code", "base", "type", "expression", "target", "modifier",
                  "comparator", "multipleOr", "multipleAnd", "chain")
 RESOURCE_TYPES_SYSTEM = "http://hl7.org/fhir/resource-types"
+CATEGORY = "http://hl7.org/fhir/StructureDefinition/structuredefinition-category"
+SECURITY = "http://hl7.org/fhir/StructureDefinition/structuredefinition-security-category"
+COMPARTMENTS = ("Patient", "Encounter", "RelatedPerson", "Practitioner", "Device")
+# parameters.html: "Parameters ... has no RESTful endpoint" (operation input and output only)
+NO_ENDPOINT = {"Parameters": "parameters.html: Parameters has no RESTful endpoint"}
+MODEL_PACKAGE = "fhir.resources.R4B"  # the validating models (fhir_server/model/parse.py)
 
 
 def load_package(package_dir: Path, prefixes: tuple[str, ...]) -> dict[str, list[dict[str, Any]]]:
@@ -40,9 +48,80 @@ def _is_example(resource: dict[str, Any]) -> bool:
     return bool(resource.get("id") == "example" or resource.get("id", "").startswith("example-"))
 
 
-def search_parameters(all_parameters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _extension(definition: dict[str, Any], url: str) -> str:
+    """The string or code value of a StructureDefinition extension ('' when absent)."""
+    for extension in definition.get("extension", []):
+        if extension.get("url") == url:
+            return str(extension.get("valueString") or extension.get("valueCode") or "")
+    return ""
+
+
+def _top_elements(definition: dict[str, Any]) -> set[str]:
+    """The JSON names of a resource's top-level elements ([x] choices expanded)."""
+    names: set[str] = set()
+    for element in definition["snapshot"]["element"]:
+        parts = element["path"].split(".")
+        if len(parts) != 2:
+            continue
+        if parts[1].endswith("[x]"):
+            names.update(parts[1][:-3] + kind["code"][0].upper() + kind["code"][1:]
+                         for kind in element.get("type", []))
+        else:
+            names.add(parts[1])
+    return names
+
+
+def _model_gap(definition: dict[str, Any]) -> str | None:
+    """Why the validating models cannot check this R4 type (None: they can). Build-time only:
+    the generator reads the models' field names; the server validates through model/."""
+    name = definition["type"]
+    module_name = f"{MODEL_PACKAGE}.{name.lower()}"
+    if importlib.util.find_spec(module_name) is None:
+        return f"no {MODEL_PACKAGE} model to validate it (R4B replaced it)"
+    model = getattr(importlib.import_module(module_name), name)
+    fields = {info.alias or field for field, info in model.model_fields.items()}
+    missing = sorted(_top_elements(definition) - fields)
+    if missing:
+        return (f"the {MODEL_PACKAGE} model has a different structure (R4B redesigned it): "
+                f"it lacks the R4 elements {', '.join(missing)}")
+    return None
+
+
+def resource_types(definitions: list[dict[str, Any]]) -> dict[str, Any]:
+    """Every concrete R4 resource type with its categories, and the ones not stored (why)."""
+    types, not_stored = {}, {}
+    for definition in definitions:
+        if (definition.get("kind") != "resource" or definition.get("abstract")
+                or definition.get("derivation") != "specialization"):
+            continue
+        name = definition["type"]
+        types[name] = {"category": _extension(definition, CATEGORY).replace("&amp;", "&"),
+                       "security": _extension(definition, SECURITY)}
+        if name in NO_ENDPOINT:
+            not_stored[name] = NO_ENDPOINT[name]
+        elif (gap := _model_gap(definition)) is not None:
+            not_stored[name] = gap
+    about = {
+        "source": PACKAGE_SPEC,
+        "generator": "python -m fhir_server.spec.make_spec",
+        "types": "every concrete resource type (StructureDefinition kind=resource, not "
+                 "abstract): category and security category (structuredefinition-category, "
+                 "structuredefinition-security-category: anonymous, business, individual, "
+                 "patient, not-classified)",
+        "notStored": "types the server does not store, with the reason",
+    }
+    return {"about": about, "types": types, "notStored": not_stored}
+
+
+def stored_types(types: dict[str, Any]) -> list[str]:
+    """The stored types of a resource_types() result."""
+    return sorted(set(types["types"]) - set(types["notStored"]))
+
+
+def search_parameters(all_parameters: list[dict[str, Any]],
+                      stored: list[str]) -> list[dict[str, Any]]:
     """The SearchParameters that apply to our types, reduced to what a search engine reads."""
-    wanted = {*RESOURCE_TYPES, *ANY_BASE}
+    wanted = {*stored, *ANY_BASE}
     selected = []
     for parameter in all_parameters:
         if not wanted.intersection(parameter.get("base", [])):
@@ -57,22 +136,25 @@ def search_parameters(all_parameters: list[dict[str, Any]]) -> list[dict[str, An
     return sorted(selected, key=lambda parameter: parameter["url"])
 
 
-def patient_compartment(definitions: list[dict[str, Any]]) -> dict[str, list[str]]:
-    """Our resource types in the Patient compartment, with the parameters that link them."""
-    (patient,) = [item for item in definitions if item.get("code") == "Patient"]
-    return {
-        entry["code"]: entry["param"]
-        for entry in sorted(patient["resource"], key=lambda entry: entry["code"])
-        if entry["code"] in RESOURCE_TYPES and entry.get("param")
-    }
+def compartments(definitions: list[dict[str, Any]],
+                 stored: list[str]) -> dict[str, dict[str, list[str]]]:
+    """compartment type -> our resource types in it -> the parameters that link them
+    ('{def}': the compartment's own resource)."""
+    found = {}
+    for code in COMPARTMENTS:
+        (definition,) = [item for item in definitions if item.get("code") == code]
+        found[code] = {entry["code"]: entry["param"]
+                       for entry in sorted(definition["resource"], key=lambda e: e["code"])
+                       if entry["code"] in stored and entry.get("param")}
+    return found
 
 
-def bindings(package: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+def bindings(package: dict[str, list[dict[str, Any]]], stored: list[str]) -> dict[str, Any]:
     """Element map of our types (required bindings, reference targets) with its value sets."""
     expander = ValueSetExpander(package["CodeSystem"], package["ValueSet"])
     element_map = ElementMapBuilder(package["StructureDefinition"], expander)
-    built = element_map.build(sorted(RESOURCE_TYPES))
-    resource_types = sorted(expander.expand_system(RESOURCE_TYPES_SYSTEM) - set(ANY_BASE))
+    built = element_map.build(stored)
+    concrete = sorted(expander.expand_system(RESOURCE_TYPES_SYSTEM) - set(ANY_BASE))
     about = {
         "source": PACKAGE_SPEC,
         "generator": "python -m fhir_server.spec.make_spec",
@@ -83,7 +165,7 @@ def bindings(package: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
         "resourceTypes": "the concrete resource types (what a reference Type/id may name)",
         "skippedValueSets": "required bindings that cannot be enumerated from the package",
     }
-    return {"about": about, "resourceTypes": resource_types, **built}
+    return {"about": about, "resourceTypes": concrete, **built}
 
 
 def dump_lines(data: Any, depth: int) -> str:
@@ -111,14 +193,18 @@ def _dump_parts(data: Any, depth: int, indent: int) -> Iterator[str]:
 
 
 def write_spec_files(package_dir: Path, out_dir: Path = SPEC_DIR) -> list[Path]:
-    """Read the package and write the three data files; return their paths."""
+    """Read the package and write the four data files; return their paths."""
     package = load_package(package_dir, ("SearchParameter", "CompartmentDefinition",
                                          "CodeSystem", "ValueSet", "StructureDefinition"))
+    types = resource_types(package["StructureDefinition"])
+    stored = stored_types(types)
     outputs = {
-        "search_parameters.json": dump_lines(search_parameters(package["SearchParameter"]), 1),
-        "compartment_patient.json": dump_lines(
-            patient_compartment(package["CompartmentDefinition"]), 1),
-        "bindings.json": dump_lines(bindings(package), 2),
+        "resource_types.json": dump_lines(types, 2),
+        "search_parameters.json": dump_lines(
+            search_parameters(package["SearchParameter"], stored), 1),
+        "compartments.json": dump_lines(compartments(package["CompartmentDefinition"], stored),
+                                        2),
+        "bindings.json": dump_lines(bindings(package, stored), 2),
     }
     written = []
     for name, text in outputs.items():

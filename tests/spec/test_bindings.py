@@ -64,10 +64,13 @@ def test_value_sets_built_from_several_systems_or_explicit_concepts() -> None:
 
 
 def test_bindings_that_cannot_be_enumerated_are_reported() -> None:
-    # FHIR R4 terminologies.html: MIME types (BCP 13) and currencies (ISO 4217) are external
+    # FHIR R4 terminologies.html: MIME types (BCP 13), currencies (ISO 4217), UCUM units and a
+    # LOINC answer list (MolecularSequence) are external
     skipped = spec._load("bindings.json")["skippedValueSets"]
     assert set(skipped) == {"http://hl7.org/fhir/ValueSet/mimetypes",
-                            "http://hl7.org/fhir/ValueSet/currencies"}
+                            "http://hl7.org/fhir/ValueSet/currencies",
+                            "http://hl7.org/fhir/ValueSet/ucum-units",
+                            "http://loinc.org/vs/LL379-9"}
     assert "Attachment.contentType" in skipped["http://hl7.org/fhir/ValueSet/mimetypes"][
         "elements"]
     assert spec.bindings("Attachment").get("contentType") is None

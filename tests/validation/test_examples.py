@@ -13,7 +13,12 @@ pytestmark = pytest.mark.examples
 
 # Questionnaire-qs1 is known invalid in the published spec (items without linkId); its defects are
 # cardinality errors that the fhir.resources parse reports, not these checks.
-KNOWN_INVALID = frozenset({"Questionnaire-qs1.json"})
+# The others break R4 rules these checks enforce: a reference to a type its element does not
+# allow (references.html, the element's targetProfile), or an id longer than 64 characters
+# (datatypes.html#id) in the core ImplementationGuide's manifest.
+KNOWN_INVALID = frozenset({"Questionnaire-qs1.json", "MedicationRequest-medrx0301.json",
+                           "Observation-clinical-gender.json", "DeviceMetric-example.json",
+                           "DeviceUseStatement-example.json", "ImplementationGuide-fhir.json"})
 
 
 @pytest.mark.parametrize("type_name", sorted(RESOURCE_TYPES))

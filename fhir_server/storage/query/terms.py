@@ -50,9 +50,9 @@ def _compartments(type_name: str, term: InCompartments) -> Part:
 
 
 def _compartment_search(type_name: str, term: CompartmentSearch) -> Part:
-    reference = f"Patient/{term.patient_id}"
+    reference = f"{term.compartment}/{term.patient_id}"
     links = term.links
-    if type_name == "Patient":
+    if type_name == term.compartment:
         return Part(raw=[{"$or": [{"_id": term.patient_id},
                                   *({f"idx.p.{code}": reference} for code in links)]}], rank=5)
     if not links:
