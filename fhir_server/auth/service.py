@@ -93,8 +93,8 @@ class AuthService:
         works — standalone patient launch (authorization code + PKCE S256, public and
         client_secret_basic apps) and Backend Services (private_key_jwt)."""
         base = self.settings.base_url
-        return {
-            "issuer": base, "jwks_uri": f"{base}/auth/jwks.json",
+        return {  # no `issuer`: it is for sso-openid-connect, which this server does not offer
+            "jwks_uri": f"{base}/auth/jwks.json",
             "authorization_endpoint": f"{base}/authorize",
             "token_endpoint": f"{base}/token",
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "private_key_jwt"],

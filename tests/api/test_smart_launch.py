@@ -66,7 +66,7 @@ def test_smart_configuration_tells_what_works(web: FlaskClient) -> None:
     assert config["code_challenge_methods_supported"] == ["S256"]
     assert {"launch-standalone", "client-public", "client-confidential-symmetric",
             "context-standalone-patient"} <= set(config["capabilities"])
-    assert "openid" not in config["scopes_supported"]
+    assert "openid" not in config["scopes_supported"] and "issuer" not in config
     assert "fhirUser" not in config["scopes_supported"]
     security = web.get("/metadata").get_json()["rest"][0]["security"]
     uris = {e["url"]: e["valueUri"] for e in security["extension"][0]["extension"]}
