@@ -180,3 +180,39 @@ def test_refresh_token_rotates_and_a_reuse_revokes(web: FlaskClient, token_url: 
     assert after.status_code == 400 and after.get_json()["error"] == "invalid_grant"
     assert web.get(f"/Patient/{family['son']}",
                    headers=bearer(renewed["access_token"])).status_code == 401
+
+
+def test_a_password_reset_ends_the_apps_refresh_tokens(smart_app: Flask, web: FlaskClient,
+                                                       token_url: str) -> None:
+    """A reset ends every session of the account, the apps' ones included."""
+    from tests.api.auth_helpers import register, sms_codes
+
+    citizen = register(smart_app, web, "Hoàng Thị Lan")
+    verifier = secrets.token_urlsafe(48)
+    session = _session(token_endpoint_auth_method="none")
+    location = launch(web, session, verifier, citizen["phone"])
+    token = session.fetch_token(token_url, authorization_response=location,
+                                code_verifier=verifier)
+    assert web.post("/auth/password/reset", json={"phone": citizen["phone"]}).status_code == 202
+    smart_app.extensions["fhir"].components["auth"].accounts.flush_sms()
+    done = web.post("/auth/password/reset/confirm", json={
+        "phone": citizen["phone"], "code": sms_codes(smart_app, citizen["e164"])[-1],
+        "new_password": "NewLotus2022"})
+    assert done.status_code == 204
+    refreshed = web.post("/token", data={"grant_type": "refresh_token",
+                                         "client_id": "citizen-app",
+                                         "refresh_token": token["refresh_token"]})
+    assert refreshed.status_code == 400 and refreshed.get_json()["error"] == "invalid_grant"
+
+
+def test_the_picker_reads_names_through_the_audited_door(smart_app: Flask, web: FlaskClient,
+                                                         family: dict[str, Any]) -> None:
+    """The names on the picker are read through the citizen's Repository, and audited."""
+    launch(web, _session(), secrets.token_urlsafe(48), family["phone"])
+    svc = smart_app.extensions["fhir"].internal()
+    svc.components["auth"].audit.flush()
+    events = [doc["res"] for doc in svc.store.store.db["AuditEvent"].find()]
+    picker = [e for e in events if "SMART patient picker" in str(e)]
+    assert picker
+    seen = {entity.get("what", {}).get("reference") for e in picker for entity in e["entity"]}
+    assert {f"Patient/{family['self']}", f"Patient/{family['son']}"} <= seen
