@@ -57,8 +57,8 @@ def _resource(svc: Services, entry: Entry, full_urls: set[str]) -> dict[str, Any
 
 def _run(svc: Services, entry: Entry, full_urls: set[str]) -> EntryResult:
     type_name = entry.type_name
-    if entry.method in ("GET", "HEAD"):
-        return read_entry(svc, entry)
+    if entry.method in ("GET", "HEAD") or entry.operation is not None:
+        return read_entry(svc, entry)  # reads and $operations
     assert type_name is not None
     if entry.method == "DELETE":
         if entry.conditional:

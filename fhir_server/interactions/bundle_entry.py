@@ -95,7 +95,11 @@ def match_one(svc: Services, type_name: str, criteria: str, what: str) -> Stored
 
 
 def read_entry(svc: Services, entry: Entry) -> EntryResult:
-    """GET/HEAD: read, vread, search-type, and instance/type/system history."""
+    """GET/HEAD: read, vread, search-type, instance/type/system history, and $operations
+    (GET or POST, bundle_operations.py)."""
+    if entry.operation is not None:
+        from fhir_server.interactions.bundle_operations import operation_entry
+        return operation_entry(svc, entry)
     path, params = entry.path, parse_criteria(entry.query or "")
     if path == ("_history",):
         return EntryResult(200, body=history(svc, None, None, params))
@@ -117,6 +121,8 @@ def read_entry(svc: Services, entry: Entry) -> EntryResult:
 
 def entry_interaction(entry: Entry) -> str:
     """The restful-interaction code of one entry (for its AuditEvent)."""
+    if entry.operation is not None:
+        return "operation"
     if entry.method in ("GET", "HEAD"):
         path = entry.path
         if "_history" in path:
@@ -142,7 +148,8 @@ def response_entry(result: EntryResult, entry: Entry, base_url: str,
         response["lastModified"] = instant(version.last_updated)
     shown = version.resource if version is not None else result.body
     if shown is not None and entry.method != "HEAD" and (
-            prefer == "representation" or entry.method in ("GET", "HEAD")):
+            prefer == "representation" or entry.method in ("GET", "HEAD")
+            or entry.operation is not None):
         out["resource"] = shown
     if prefer == "operationoutcome" and entry.method not in ("GET", "HEAD"):
         response["outcome"] = operation_outcome(

@@ -39,14 +39,22 @@ class Entry:
         return f"Bundle.entry[{self.index}]"
 
     @property
+    def operation(self) -> str | None:
+        """The $operation the request URL invokes ('lookup' for CodeSystem/$lookup), if any."""
+        return self.path[-1][1:] if self.path and self.path[-1].startswith("$") else None
+
+    @property
     def type_name(self) -> str | None:
         """The resource type the request URL names (None for system-level URLs)."""
-        return self.path[0] if self.path and self.path[0] != "_history" else None
+        head = self.path[0] if self.path else "_history"
+        return None if head == "_history" or head.startswith("$") else head
 
     @property
     def resource_id(self) -> str | None:
         """The id the request URL names, if any."""
-        return self.path[1] if len(self.path) >= 2 and self.path[1] != "_history" else None
+        if len(self.path) < 2 or self.path[1] == "_history" or self.path[1].startswith("$"):
+            return None
+        return self.path[1]
 
     @property
     def conditional(self) -> bool:
@@ -109,6 +117,9 @@ def _check_path(method: str, path: tuple[str, ...], query: str | None, index: in
     head = path[0]
     if head == "_history" and method in ("GET", "HEAD") and len(path) == 1:
         return
+    if path[-1].startswith("$") and len(path) <= 3 and method in ("GET", "POST") and not any(
+            part.startswith("$") for part in path[:-1]):
+        return _check_operation_path(path, index)
     if any(part.startswith("$") for part in path) or head in ("metadata", "_search"):
         raise _fail(index, "request.url", f"'{'/'.join(path)[:80]}' (operations, metadata) "
                     "is not supported in a Bundle", "not-supported")
@@ -126,6 +137,15 @@ def _check_path(method: str, path: tuple[str, ...], query: str | None, index: in
     if not shapes[method]:
         raise _fail(index, "request.url", f"{method} does not take the URL "
                     f"'{'/'.join(path)[:80]}{'?' + query[:40] if query else ''}'", "not-supported")
+
+
+def _check_operation_path(path: tuple[str, ...], index: int) -> None:
+    """[$op], [Type/$op] or [Type/id/$op]: a supported type and a valid id."""
+    if len(path) >= 2 and not is_supported(path[0]):
+        raise _fail(index, "request.url", f"resource type '{path[0][:60]}' is not supported by "
+                    "this server", "not-supported")
+    if len(path) == 3 and not ID_PATTERN.fullmatch(path[1]):
+        raise _fail(index, "request.url", f"invalid resource id '{path[1][:70]}'", "value")
 
 
 def _string(raw: dict[str, Any], name: str, index: int) -> str | None:
@@ -158,7 +178,12 @@ def parse_entry(raw: Any, index: int, base_url: str) -> Entry:
         raise _fail(index, "fullUrl", "fullUrl must be a non-empty string", "value")
     entry = Entry(index, method, path, query, full_url)
     resource = raw.get("resource")
-    if method in ("POST", "PUT", "PATCH"):
+    if entry.operation is not None:  # the operation's input: Parameters or a resource
+        if resource is not None and not isinstance(resource, dict):
+            raise _fail(index, "resource", "an operation's resource must be an object",
+                        "structure")
+        entry.resource = resource
+    elif method in ("POST", "PUT", "PATCH"):
         if not isinstance(resource, dict):
             raise _fail(index, "resource", f"a {method} entry needs a resource", "required")
         expected = "Binary" if method == "PATCH" else path[0]

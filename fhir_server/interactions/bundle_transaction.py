@@ -67,7 +67,7 @@ class TransactionRun:
             if entry.method == "DELETE":
                 self.step(entry, self._delete)
         for entry in ordered:
-            if entry.method == "POST":
+            if entry.method == "POST" and entry.operation is None:
                 self.step(entry, self._plan_post, "request.ifNoneExist")
         for entry in ordered:
             if entry.method in ("PUT", "PATCH"):
@@ -76,8 +76,8 @@ class TransactionRun:
         for entry in ordered:
             if entry.method in ("PUT", "PATCH"):
                 self.step(entry, self._put)
-            elif entry.method in ("GET", "HEAD"):
-                self.step(entry, self._get)
+            elif entry.method in ("GET", "HEAD") or entry.operation is not None:
+                self.step(entry, self._get)  # reads, then $operations (see the writes)
         return [self.results[entry.index] for entry in self.entries]
 
     def step(self, entry: Entry, action: Callable[[Entry], None],
@@ -203,9 +203,12 @@ class TransactionRun:
                                                 self.planned[entry.index], entry.if_match)
 
     def _get(self, entry: Entry) -> None:
-        if entry.query:
+        if entry.query or entry.resource is not None:
+            resource = (self.refs.rewrite(entry.resource, f"{entry.where}.resource")
+                        if entry.resource is not None else None)
             entry = Entry(entry.index, entry.method, entry.path,
-                          self.refs.resolve_url(entry.query))
+                          self.refs.resolve_url(entry.query) if entry.query else None,
+                          resource=resource)
         self.results[entry.index] = read_entry(self.svc, entry)
 
     def _conditional_reference(self, reference: str) -> str:

@@ -145,7 +145,10 @@ def test_failing_get_fails_transaction(client: FlaskClient) -> None:
       "entry": [{"request": {"method": "POST", "url": "Patient"}, "resource":
                  {"resourceType": "Immunization"}}]}, "Bundle.entry[0].resource.resourceType"),
     ({"resourceType": "Bundle", "type": "transaction",
-      "entry": [{"request": {"method": "POST", "url": "Patient/$everything"},
+      "entry": [{"request": {"method": "POST", "url": "Patient/$everything/x"},
+                 "resource": patient()}]}, "Bundle.entry[0].request.url"),
+    ({"resourceType": "Bundle", "type": "transaction",  # an operation is GET or POST
+      "entry": [{"request": {"method": "PUT", "url": "Patient/1/$everything"},
                  "resource": patient()}]}, "Bundle.entry[0].request.url"),
 ])
 # bundle.html#Bundle.entry.request: malformed Bundles are rejected before anything runs
