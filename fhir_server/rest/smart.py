@@ -5,6 +5,7 @@ back to the app with the code. Server-rendered, no external assets, CSRF-bound f
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 
@@ -25,6 +26,7 @@ from fhir_server.rest.smart_texts import describe_scope, texts
 smart = Blueprint("smart", __name__, template_folder="templates",
                   static_folder="static/smart", static_url_path="/authorize/static")
 COOKIE = "smart_signin"
+BROWSER_SECRET = re.compile(r"[A-Za-z0-9_-]{32}")
 PAGE_HEADERS = {
     "Cache-Control": "no-store", "Pragma": "no-cache", "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
@@ -139,7 +141,9 @@ def authorize() -> Response:
     args = request.args
     if any(len(args.getlist(key)) > 1 for key in args):
         raise UntrustedRedirect("bad_request")
-    browser = secrets.token_urlsafe(24)
+    browser = request.cookies.get(COOKIE, "")  # one secret per browser: several tabs work
+    if not BROWSER_SECRET.fullmatch(browser):
+        browser = secrets.token_urlsafe(24)
     sign_in = _apps().launch.begin(args.to_dict(), browser, _lang())
     response = _login_page(sign_in)
     secure = request.is_secure or current_app.extensions["fhir"].settings.base_url.startswith(

@@ -150,3 +150,11 @@ def test_bad_form_input_never_fails(web: FlaskClient) -> None:
         assert web.post(path, data={"req": "x" * 5000, "csrf": "\u0000"}).status_code == 400
     assert web.get("/authorize/continue?req=nope").status_code == 400
     assert web.get("/authorize").status_code == 400
+
+
+def test_two_sign_ins_in_one_browser_both_work(web: FlaskClient,
+                                               family: dict[str, Any]) -> None:
+    first, second = _authorize(web), _authorize(web)
+    for page in (first, second):
+        consent = submit(web, page, "login", username=family["phone"], password=PASSWORD)
+        assert consent.status_code == 200 and "consent" in parse(consent).forms
