@@ -22,6 +22,7 @@ from fhir_server.auth.accounts import Accounts
 from fhir_server.auth.app_clients import AppClients, allowed_scopes
 from fhir_server.auth.oauth_errors import OAuthError, UntrustedRedirect, invalid_request
 from fhir_server.auth.principal import CITIZEN
+from fhir_server.auth.scopes import parse_scope
 from fhir_server.storage.launch_records import LaunchRecords, Record
 
 SIGN_IN_TTL = timedelta(minutes=15)
@@ -160,17 +161,20 @@ class SmartLaunch:
             raise UntrustedRedirect("expired")
         return _sign_in(record, sign_in.client_name)
 
-    def consent(self, sign_in: SignIn, allow: bool) -> SignIn:
-        """The citizen's answer: on to the patient picker, or back to the app (access_denied)."""
+    def consent(self, sign_in: SignIn, allow: bool, kept: list[str] | None = None) -> SignIn:
+        """The citizen's answer, with the scopes they kept (all when None): on to the patient
+        picker, or back to the app with access_denied (refused, or every scope unticked)."""
         self._at(sign_in, "consent")
-        if not allow:
+        scope = [s for s in sign_in.scope.split() if kept is None or s in kept]
+        if not allow or not any(parse_scope(s) for s in scope):
             record = self.records.finish_request(sign_in.id, "consent")
             if record is None:
                 raise UntrustedRedirect("expired")
             raise RedirectBack(with_query(record["redirect_uri"], {
                 "error": "access_denied", "error_description": "the user refused",
                 "state": record["state"]}))
-        advanced = self.records.advance(sign_in.id, "consent", {"step": "patient"})
+        advanced = self.records.advance(sign_in.id, "consent", {"step": "patient",
+                                                                "scope": " ".join(scope)})
         if advanced is None:
             raise UntrustedRedirect("expired")
         return _sign_in(advanced, sign_in.client_name)

@@ -117,7 +117,7 @@ def _step_page(sign_in: SignIn) -> Response:
 
 def _form_sign_in() -> SignIn:
     form = request.form
-    if any(len(form.getlist(key)) > 1 for key in form):
+    if any(len(form.getlist(key)) > 1 for key in form if key != "scope"):
         raise UntrustedRedirect("bad_request")
     return _apps().launch.load(form.get("req", ""), request.cookies.get(COOKIE),
                                form.get("csrf", ""))
@@ -182,7 +182,8 @@ def login() -> Response:
 def consent() -> Response:
     """Allow (on to the patient picker) or deny (back to the app with access_denied)."""
     sign_in = _form_sign_in()
-    allowed = _apps().launch.consent(sign_in, request.form.get("decision") == "allow")
+    allowed = _apps().launch.consent(sign_in, request.form.get("decision") == "allow",
+                                     request.form.getlist("scope"))
     return _picker_page(allowed)
 
 

@@ -14,6 +14,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "login_throttled": "Quá nhiều lần đăng nhập sai. Hãy thử lại sau {seconds} giây "
                            "hoặc đặt lại mật khẩu.",
         "consent_heading": "{app} muốn được phép:", "allow": "Cho phép", "deny": "Từ chối",
+        "consent_untick": "Bỏ chọn những quyền bạn không muốn cho.",
         "consent_note": "Bạn có thể thu hồi quyền này bất cứ lúc nào bằng cách đăng xuất "
                         "khỏi ứng dụng.",
         "picker_heading": "Chọn hồ sơ mà {app} được xem", "self": "Tôi",
@@ -45,6 +46,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "login_throttled": "Too many failed sign-ins. Try again in {seconds} seconds or reset "
                            "your password.",
         "consent_heading": "{app} asks permission to:", "allow": "Allow", "deny": "Deny",
+        "consent_untick": "Untick what you do not want to allow.",
         "consent_note": "You can take this permission back at any time by signing out of the "
                         "app.",
         "picker_heading": "Choose whose record {app} may see", "self": "Me",

@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 from flask.testing import FlaskClient
+from werkzeug.datastructures import MultiDict
 from werkzeug.test import TestResponse
 
 
@@ -19,6 +20,7 @@ class Form:
     action: str
     fields: dict[str, str] = field(default_factory=dict)
     radios: list[str] = field(default_factory=list)
+    checked: list[tuple[str, str]] = field(default_factory=list)  # ticked checkboxes
     buttons: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -40,7 +42,10 @@ class _Forms(HTMLParser):
         elif tag == "a":
             self.links.append(a.get("href", ""))
         elif self.current is not None and tag == "input" and a.get("name"):
-            if a.get("type") == "radio":
+            if a.get("type") == "checkbox":
+                if "checked" in a:
+                    self.current.checked.append((a["name"], a.get("value", "on")))
+            elif a.get("type") == "radio":
                 self.current.radios.append(a["value"])
                 if "checked" in a:
                     self.current.fields[a["name"]] = a["value"]
@@ -61,7 +66,12 @@ def parse(page: TestResponse) -> _Forms:
     return parser
 
 
-def submit(web: FlaskClient, page: TestResponse, form_id: str, **values: Any) -> TestResponse:
-    """Fill a form of the page with these values and post it."""
+def submit(web: FlaskClient, page: TestResponse, form_id: str,
+           untick: tuple[str, ...] = (), **values: Any) -> TestResponse:
+    """Fill a form of the page with these values (unticking these checkboxes) and post it."""
     form = parse(page).forms[form_id]
-    return web.post(form.action, data={**form.fields, **values})
+    data = MultiDict(list({**form.fields, **values}.items()))
+    for name, value in form.checked:
+        if value not in untick:
+            data.add(name, value)
+    return web.post(form.action, data=data)

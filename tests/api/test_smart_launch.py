@@ -216,3 +216,24 @@ def test_the_picker_reads_names_through_the_audited_door(smart_app: Flask, web: 
     assert picker
     seen = {entity.get("what", {}).get("reference") for e in picker for entity in e["entity"]}
     assert {f"Patient/{family['self']}", f"Patient/{family['son']}"} <= seen
+
+
+def test_the_citizen_may_untick_scopes(web: FlaskClient, family: dict[str, Any]) -> None:
+    """The token carries what was asked *and* consented: unticked scopes are not granted."""
+    verifier = secrets.token_urlsafe(48)
+    session = _session(token_endpoint_auth_method="none")
+    path, _ = _authorize(session, verifier)
+    page = submit(web, web.get(path), "login", username=family["phone"], password=PASSWORD)
+    page = submit(web, page, "consent", untick=("offline_access", "online_access"),
+                  decision="allow")
+    back = submit(web, page, "picker")
+    code = parse_qs(urlsplit(back.headers["Location"]).query)["code"][0]
+    token = web.post("/token", data={"grant_type": "authorization_code", "code": code,
+                                     "redirect_uri": REDIRECT, "client_id": "citizen-app",
+                                     "code_verifier": verifier}).get_json()
+    assert token["scope"] == "launch/patient patient/*.rs" and "refresh_token" not in token
+    path, state = _authorize(session, verifier)
+    page = submit(web, web.get(path), "login", username=family["phone"], password=PASSWORD)
+    nothing = submit(web, page, "consent", untick=tuple(APP_SCOPE.split()), decision="allow")
+    query = parse_qs(urlsplit(nothing.headers["Location"]).query)
+    assert query["error"] == ["access_denied"] and query["state"] == [state]
