@@ -133,7 +133,7 @@ class SmartLaunch:
         if record is None or not browser or not hmac.compare_digest(
                 record["browser"], digest(browser)):
             raise UntrustedRedirect("expired")
-        if csrf is not None and not hmac.compare_digest(record["csrf"], csrf):
+        if csrf is not None and not hmac.compare_digest(record["csrf"].encode(), csrf.encode()):
             raise UntrustedRedirect("csrf", 403)
         if _aware(record["expires"], self.clock()) <= self.clock():
             raise UntrustedRedirect("expired")

@@ -148,6 +148,10 @@ def test_bad_form_input_never_fails(web: FlaskClient) -> None:
     for path in ("/authorize/login", "/authorize/consent", "/authorize/patient"):
         assert web.post(path, data={}).status_code == 400
         assert web.post(path, data={"req": "x" * 5000, "csrf": "\u0000"}).status_code == 400
+    page = _authorize(web)
+    for csrf in ("é", "\u0000", "x" * 5000, ""):
+        forged = submit(web, page, "login", username="0912345678", password="x", csrf=csrf)
+        assert forged.status_code == 403, csrf
     assert web.get("/authorize/continue?req=nope").status_code == 400
     assert web.get("/authorize").status_code == 400
 
