@@ -5,18 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from fhir_server import __version__
+from fhir_server.operations.definitions import canonical
 from fhir_server.operations.registry import OperationDefinition, all_operations
 from fhir_server.resource_types import RESOURCE_TYPES
+from fhir_server.search.includes_capability import search_includes, search_revincludes
 from fhir_server.search.registry import capability_search_params
 from fhir_server.settings import Settings
 
 SYSTEM_INTERACTIONS = ("transaction", "batch", "history-system", "search-system")
 
 
-def _operation_entry(definition: OperationDefinition) -> dict[str, Any]:
+def _operation_entry(definition: OperationDefinition, base_url: str) -> dict[str, Any]:
+    """One operation, naming the definition served at [base]/OperationDefinition."""
     entry: dict[str, Any] = {"name": definition.name,
-                             "definition": definition.definition
-                             or f"http://hl7.org/fhir/OperationDefinition/{definition.name}"}
+                             "definition": canonical(definition, base_url)}
     if definition.documentation:
         entry["documentation"] = definition.documentation
     return entry
@@ -62,21 +64,24 @@ def capability_statement(settings: Settings, software_date: str) -> dict[str, An
             "conditionalUpdate": True,
             "conditionalDelete": "single",
             "referencePolicy": ["literal", "local"],
+            "searchInclude": search_includes(info.name),
+            "searchRevInclude": search_revincludes(info.name),
             "searchParam": capability_search_params(info.name),
-            "operation": [_operation_entry(op) for op in operations
+            "operation": [_operation_entry(op, settings.base_url) for op in operations
                           if (op.type_level or op.instance)
                           and (not op.types or info.name in op.types)],
         })
     for entry in resources:
-        if not entry["operation"]:
-            del entry["operation"]
+        for key in ("operation", "searchInclude", "searchRevInclude"):
+            if not entry[key]:
+                del entry[key]
     rest: dict[str, Any] = {
         "mode": "server",
         "security": _security(settings),
         "resource": resources,
         "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
     }
-    system_operations = [_operation_entry(op) for op in operations if op.system]
+    system_operations = [_operation_entry(op, settings.base_url) for op in operations if op.system]
     if system_operations:
         rest["operation"] = system_operations
     return {

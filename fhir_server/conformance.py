@@ -102,6 +102,14 @@ def terminology_with(*resources: dict[str, Any]) -> TerminologyService:
     return TerminologyService(_NO_FOLDER, extra=[*known, *resources])
 
 
+def operation_definition_resources(base_url: str) -> Iterator[dict[str, Any]]:
+    """The OperationDefinitions the CapabilityStatement names (operations/definitions.py)."""
+    from fhir_server.operations.definitions import operation_definitions
+
+    for resource in operation_definitions(base_url):
+        yield _stamped(resource, f"operations/{resource['id']}", orjson.dumps(resource))
+
+
 @dataclass
 class LoadReport:
     """What load_conformance did."""
@@ -113,7 +121,8 @@ class LoadReport:
 def load_conformance(store: ResourceStore, settings: Settings) -> LoadReport:
     """Upsert the conformance resources that are missing or changed; report what was written."""
     report = LoadReport(written=[], unchanged=0)
-    resources = [*profile_resources(identifier_systems(settings)), *terminology_resources()]
+    resources = [*profile_resources(identifier_systems(settings)), *terminology_resources(),
+                 *operation_definition_resources(settings.base_url)]
     by_type: dict[str, list[dict[str, Any]]] = {}
     for resource in resources:
         by_type.setdefault(resource["resourceType"], []).append(resource)

@@ -14,6 +14,7 @@ from fhir_server.conformance import (
     SOURCE_PREFIX,
     identifier_systems,
     load_conformance,
+    operation_definition_resources,
     profile_resources,
     terminology_resources,
 )
@@ -61,7 +62,8 @@ def test_loaded_resources_are_readable(loaded: Flask) -> None:
 def test_reload_writes_only_what_changed(loaded: Flask) -> None:
     services = loaded.extensions["fhir"].internal()
     again = load_conformance(services.store, services.settings)
-    expected = len(profile_resources()) + sum(1 for _ in terminology_resources())
+    expected = (len(profile_resources()) + sum(1 for _ in terminology_resources())
+                + sum(1 for _ in operation_definition_resources(services.settings.base_url)))
     assert again.written == [] and again.unchanged == expected
     stale = dict(services.store.read("ValueSet", "vn-immunization-status").resource)
     stale["meta"] = {"source": SOURCE_PREFIX + "old"}
