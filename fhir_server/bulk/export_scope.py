@@ -1,8 +1,8 @@
 """Which resources an export holds (Bulk Data IG export.html: system, all patients, a Group).
 
-- system: every stored type (or `_type`);
+- system: every stored type, i.e. every R4 type the server stores (or `_type`);
 - Patient/$export: Patient resources and the resources of their Patient compartments
-  (compartmentdefinition-patient.html, the types of fhir_server/spec/compartment_patient.json);
+  (compartmentdefinition-patient.html: the Patient entry of fhir_server/spec/compartments.json);
 - Group/[id]/$export: the same, for the Patients that are active members of the Group.
 State as of the job's transactionTime: resources changed later are exported in their version at
 that time (from history); `_since` keeps those changed after it. Deleted resources are not listed
@@ -30,7 +30,7 @@ def exportable_types(level: str) -> list[str]:
     if level == "system":
         return sorted(RESOURCE_TYPES)
     return ["Patient", *sorted(t for t in patient_compartment() if t in RESOURCE_TYPES
-                               and t != "Patient")]
+                               and t != "Patient" and compartment_params(t))]
 
 
 def group_patients(group: dict[str, Any], base_url: str) -> list[str]:
