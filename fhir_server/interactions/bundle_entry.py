@@ -18,6 +18,7 @@ from fhir_server.interactions.history import history
 from fhir_server.interactions.search import search_type
 from fhir_server.model.jsonio import loads
 from fhir_server.outcome import operation_outcome
+from fhir_server.search.shaping import read_shaping, shaped
 from fhir_server.storage.base import StoredVersion
 from fhir_server.storage.mongo import instant
 
@@ -108,15 +109,17 @@ def read_entry(svc: Services, entry: Entry) -> EntryResult:
         return EntryResult(200, body=search_type(svc, type_name, params))
     if path[1] == "_history":
         return EntryResult(200, body=history(svc, type_name, None, params))
+    if len(path) == 3:
+        return EntryResult(200, body=history(svc, type_name, path[1], params))
+    shaping = read_shaping(type_name, params)  # _summary / _elements, as on a single read
     if len(path) == 2:
         version = crud.read(svc, type_name, path[1])
-    elif len(path) == 3:
-        return EntryResult(200, body=history(svc, type_name, path[1], params))
     else:
         version = crud.vread(svc, type_name, path[1], path[3])
     if version.resource is None:
         raise NotFound(f"{type_name}/{path[1]} has no content")
-    return EntryResult(200, version)
+    trimmed = shaped(version.resource, shaping)
+    return EntryResult(200, version, body=None if trimmed is version.resource else trimmed)
 
 
 def entry_interaction(entry: Entry) -> str:
@@ -146,7 +149,7 @@ def response_entry(result: EntryResult, entry: Entry, base_url: str,
             response["location"] = f"{version.type}/{version.id}/_history/{version.version}"
         response["etag"] = version.etag
         response["lastModified"] = instant(version.last_updated)
-    shown = version.resource if version is not None else result.body
+    shown = result.body if result.body is not None or version is None else version.resource
     if shown is not None and entry.method != "HEAD" and (
             prefer == "representation" or entry.method in ("GET", "HEAD")
             or entry.operation is not None):

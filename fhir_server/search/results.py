@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from fhir_server.errors import InvalidRequest
 from fhir_server.resource_types import is_supported
 from fhir_server.search.registry import lookup
+from fhir_server.search.shaping import check_elements
 
 RESULT_PARAMS = ("_count", "_sort", "_total", "_summary", "_elements", "_include",
                  "_revinclude", "_include:iterate", "_revinclude:iterate", "_include:recurse",
@@ -108,7 +109,7 @@ def add_result_param(results: ResultParams, name: str, value: str, type_names: l
                                     "value")
         results.summary = None if value == "false" else value
     elif name == "_elements":
-        results.elements = [e.strip() for e in value.split(",") if e.strip()]
+        results.elements = check_elements(type_names, value)  # 400 for an unknown element
     elif name.startswith("_include"):
         results.include.append(parse_include(name, value))
     else:

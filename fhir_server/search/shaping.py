@@ -49,22 +49,28 @@ def read_shaping(type_name: str, params: Sequence[tuple[str, str]]) -> Shaping:
                     f"'{value[:40]}' (search.html#summary)", "_summary", "value")
             summary = None if value == "false" else value
         elif name == "_elements":
-            elements = check_elements(type_name, value)
+            elements = check_elements([type_name], value)
     return Shaping(summary, elements)
 
 
-def check_elements(type_name: str, value: str) -> list[str]:
-    """The element names of an _elements value (400 for one the type does not have)."""
-    known = element_names(type_name)
+def check_elements(type_names: Sequence[str], value: str) -> list[str]:
+    """The element names of an _elements value (400 for one none of the types has; an element
+    may be prefixed with its type: Patient.name)."""
+    known: set[str] = set()
+    for type_name in type_names:
+        known |= element_names(type_name)
     elements = []
     for raw in value.split(","):
-        element = raw.strip().removeprefix(f"{type_name}.")
+        element = raw.strip()
+        head, dot, tail = element.partition(".")
+        if dot and head in type_names:
+            element = tail
         if not element:
             continue
         if known and element not in known:
-            raise InvalidRequest.at(f"{type_name} has no element '{element[:60]}' "
-                                    "(_elements names top-level elements; search.html#elements)",
-                                    "_elements", "value")
+            raise InvalidRequest.at(f"{' or '.join(type_names)[:80]} has no element "
+                                    f"'{element[:60]}' (_elements names top-level elements; "
+                                    "search.html#elements)", "_elements", "value")
         elements.append(element)
     if not elements:
         raise InvalidRequest.at("_elements names no element", "_elements", "value")

@@ -91,3 +91,28 @@ def test_search_elements_spare_included_resources(client: FlaskClient) -> None:
         included = modes["include"]
         assert included["resourceType"] == "Patient" and "name" in included, shaping
         assert not _subsetted(included), shaping
+
+
+def test_search_with_unknown_element_is_400(client: FlaskClient) -> None:
+    """search.html#elements: _elements names elements of the searched type(s); one that none
+    of them has is a 400 with expression _elements (not silently ignored)."""
+    response = client.get("/Patient?_elements=nosuchthing")
+    assert response.status_code == 400
+    found = issue(response)
+    assert found["code"] == "value" and found["expression"] == ["_elements"]
+    assert client.get("/Patient?_elements=Patient.name,birthDate").status_code == 200
+
+
+def test_batch_read_honours_summary(client: FlaskClient) -> None:
+    """http.html#batch: a GET entry is processed as the same request on its own, so
+    Observation/[id]?_summary=true in a batch returns the subsetted resource."""
+    pid = created_id(post(client, patient()))
+    oid = created_id(post(client, _observation(pid)))
+    bundle = {"resourceType": "Bundle", "type": "batch", "entry": [
+        {"request": {"method": "GET", "url": f"Observation/{oid}?_summary=true"}},
+        {"request": {"method": "GET", "url": f"Observation/{oid}?_summary=nope"}}]}
+    body = client.post("/", json=bundle, headers={"Content-Type": "application/fhir+json"}
+                       ).get_json()
+    trimmed = body["entry"][0]["resource"]
+    assert "note" not in trimmed and _subsetted(trimmed)
+    assert body["entry"][1]["response"]["status"].startswith("400")
