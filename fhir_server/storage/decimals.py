@@ -48,9 +48,7 @@ def decimal_db(db: Database[Any]) -> Database[Any]:
 
 def _decimal128(value: Decimal) -> Any:
     try:
-        with decimal.localcontext(decimal.Context(prec=34, traps=[decimal.Inexact,
-                                                                  decimal.InvalidOperation])):
-            return Decimal128(value.text)
+        return Decimal128(value.text)  # traps Inexact (more than 34 digits) and Overflow
     except (decimal.DecimalException, ValueError):
         return float(value)  # beyond Decimal128 (34 digits): kept as a double
 
