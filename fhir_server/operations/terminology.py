@@ -87,10 +87,11 @@ def _codings(call: OperationCall) -> list[tuple[str | None, str | None, str | No
     return [_coding(call)]
 
 
-@operation("lookup", type_level=True, types=("CodeSystem",), **_READ,
+@operation("lookup", type_level=True, types=("CodeSystem", "ValueSet"), **_READ,
            definition="http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup",
            documentation="Details of a code: name, version, display, designations, "
-           "properties (parent/child included).")
+           "properties (parent/child included). Also answered on ValueSet/$lookup, as the "
+           "official R4 transaction example (Bundle/bundle-transaction) calls it.")
 def lookup(svc: Services, call: OperationCall) -> OperationResult:
     """CodeSystem/$lookup (system + code, or coding; version)."""
     system, code, _ = _coding(call)

@@ -3,10 +3,13 @@ operations.html): executed, their result in the response entry."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
 from flask.testing import FlaskClient
+
+from fhir_server.spec.package import ensure_examples_package
 
 CVX = "http://hl7.org/fhir/sid/cvx"
 FHIR_JSON = {"Content-Type": "application/fhir+json"}
@@ -78,3 +81,22 @@ def test_bad_operation_entries(client: FlaskClient) -> None:
         {"request": {"method": "GET", "url": "CodeSystem/$nosuch"}}]}, headers=FHIR_JSON)
     assert failed.status_code == 404
     assert client.get(f"/Patient?identifier=urn:test|{marker}").get_json()["total"] == 0
+
+
+def test_official_transaction_example_lookup_entry(client: FlaskClient) -> None:
+    """The official R4 example Bundle/bundle-transaction has a `POST ValueSet/$lookup` entry
+    with a Parameters coding: run in a batch, the operation executes (LOINC is not loaded on
+    this server, so the answer is $lookup's own 404 naming the system, not a refusal of the
+    entry); the same entry with a known coding answers the Parameters."""
+    example = json.loads((ensure_examples_package() / "package" /
+                          "Bundle-bundle-transaction.json").read_bytes())
+    lookup = next(e for e in example["entry"] if "$lookup" in e["request"]["url"])
+    known = json.loads(json.dumps(lookup))
+    known["resource"]["parameter"][0]["valueCoding"] = {"system": CVX, "code": "208"}
+    known["fullUrl"] = f"urn:uuid:{uuid.uuid4()}"
+    body = _post(client, "batch", [lookup, known])
+    missing, found = body["entry"]
+    assert missing["response"]["status"].startswith("404")
+    assert "http://loinc.org" in missing["response"]["outcome"]["issue"][0]["diagnostics"]
+    assert found["response"]["status"].startswith("200")
+    assert found["resource"]["resourceType"] == "Parameters"
