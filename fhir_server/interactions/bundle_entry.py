@@ -80,10 +80,11 @@ def patch_entry(svc: Services, entry: Entry) -> EntryResult:
 
 def delete_entry(svc: Services, type_name: str, resource_id: str,
                  if_match: int | None = None) -> EntryResult:
-    """DELETE Type/id: 200 with the tombstone's ETag, 204 when it was already deleted."""
+    """DELETE Type/id: 200 with the tombstone's ETag, 204 when nothing live was there."""
     tombstone = crud.delete(svc, type_name, resource_id, if_match)
     if tombstone is None:
-        return EntryResult(204, text=f"{type_name}/{resource_id} was already deleted")
+        return EntryResult(204, text=f"{type_name}/{resource_id} is not there (already deleted "
+                                     "or never existed)")
     return EntryResult(200, tombstone, text=f"Deleted {type_name}/{resource_id}")
 
 
