@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from fhir_server import access
@@ -23,6 +24,7 @@ from fhir_server.auth.principal import Principal
 from fhir_server.errors import FhirError, Gone, NotFound
 from fhir_server.search.criteria import Criteria, Sort
 from fhir_server.storage.base import HistoryPage, StoredVersion
+from fhir_server.write_rules import write_rules
 
 MAX_AUDITED_REFS = 100  # entities one AuditEvent names (the query describes the rest)
 T = TypeVar("T")
@@ -250,7 +252,8 @@ class Repository:
             return self.update(type_name, resource_id, resource)[0]
         access.check_write(self.caller, "c", type_name, resource, None, self.base_url,
                            self._lookup)
-        version = self.store.create(type_name, resource)
+        version = self._ruled(type_name, resource, None,
+                              lambda: self.store.create(type_name, resource))
         self.unit.touch(type_name, version.id)
         return version
 
@@ -261,6 +264,10 @@ class Repository:
         for resource in resources:
             access.check_write(self.caller, "c", type_name, resource, None, self.base_url,
                                self._lookup)
+        if write_rules(type_name):  # one by one, each under the rules
+            return [self._ruled(type_name, resource, None, partial(self.store.create, type_name,
+                                                                   resource))
+                    for resource in resources]
         return self.store.create_many(type_name, resources)
 
     def update(self, type_name: str, resource_id: str, resource: dict[str, Any],
@@ -270,15 +277,36 @@ class Repository:
         current = self._current(type_name, resource_id)
         access.check_write(self.caller, "u" if current is not None else "c", type_name,
                            resource, current, self.base_url, self._lookup)
-        return self.store.update(type_name, resource_id, resource, if_match)
+        return self._ruled(type_name, resource, current,
+                           lambda: self.store.update(type_name, resource_id, resource, if_match),
+                           resource_id)
 
     def delete(self, type_name: str, resource_id: str,
                if_match: int | None = None) -> StoredVersion | None:
         """Delete (a tombstone) when the caller may delete this resource."""
         self.unit.touch(type_name, resource_id)
-        access.check_delete(self.caller, type_name, self._current(type_name, resource_id),
-                            self.base_url)
-        return self.store.delete(type_name, resource_id, if_match)
+        current = self._current(type_name, resource_id)
+        access.check_delete(self.caller, type_name, current, self.base_url)
+        return self._ruled(type_name, None, current,
+                           lambda: self.store.delete(type_name, resource_id, if_match),
+                           resource_id)
+
+    def _ruled(self, type_name: str, proposed: Mapping[str, Any] | None,
+               current: Mapping[str, Any] | None, write: Callable[[], T],
+               resource_id: str | None = None) -> T:
+        """Run a write under its type's rules (write_rules.py): in one transaction, the
+        current version read again, when a rule has dependent writes."""
+        rules = write_rules(type_name)
+        if not [rule for rule in rules if rule.check(self, proposed, current)]:
+            return write()
+
+        def unit() -> T:
+            now = current if resource_id is None else self._current(type_name, resource_id)
+            for rule in rules:
+                if rule.check(self, proposed, now):
+                    rule.apply(self, proposed, now)
+            return write()
+        return self.store.transact(unit)
 
     def atomic(self) -> AbstractContextManager[Any]:
         """Writes in the block commit together (one MongoDB transaction)."""
