@@ -46,7 +46,8 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.config["FHIR_STARTED"] = instant(settings.clock())
     app.url_map.strict_slashes = False
     db = connect(settings.mongodb_uri, settings.database, settings.db_timeout_ms)
-    store = MongoResourceStore(db, settings.clock, SearchIndexer(settings.base_url))
+    store = MongoResourceStore(db, settings.clock, SearchIndexer(settings.base_url),
+                               settings.unique_systems)
     store.ensure_indexes(list(RESOURCE_TYPES))
     ensure_search_indexes(db, {name: date_params(name) for name in RESOURCE_TYPES})
     services = Services.anonymous(store, settings)  # each request and job binds its caller

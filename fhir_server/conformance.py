@@ -149,5 +149,11 @@ def install(services: Services) -> None:
     checker = profile_checker(services.settings, server.store)
     services.checkers.append(checker)
     services.components["profiles"] = checker
+    if services.settings.identifier_rules:
+        from fhir_server.validation.identifier_rules import VN_PATIENT, IdentifierChecker
+
+        vn_patient = checker.registry.profile(VN_PATIENT)
+        if vn_patient is not None:  # identifiers checked on every Patient, claimed or not
+            services.checkers.append(IdentifierChecker(checker.registry.validator, vn_patient))
     if services.settings.load_conformance:
         load_conformance(server.store, services.settings)

@@ -88,6 +88,8 @@ class Settings:
     bhyt_system: str = "urn:vn:bhyt"
     bhxh_system: str = "urn:vn:bhxh"
     passport_system: str = "urn:vn:passport"
+    unique_identifiers: bool = True  # a national identifier names one Patient (409 otherwise)
+    identifier_rules: bool = True  # every Patient's CCCD/BHYT/BHXH (and sites' phones) checked
     export_dir: str = "var/export"  # Bulk Data $export output files
     cors_origins: tuple[str, ...] = ("*",)  # browser origins allowed (FHIR API and /auth)
     db_timeout_ms: int = 2000  # server selection timeout: a database outage answers 503 fast
@@ -126,6 +128,9 @@ class Settings:
             bhyt_system=env.get("FHIR_SYSTEM_BHYT") or cls.bhyt_system,
             bhxh_system=env.get("FHIR_SYSTEM_BHXH") or cls.bhxh_system,
             passport_system=env.get("FHIR_SYSTEM_PASSPORT") or cls.passport_system,
+            unique_identifiers=env.get("FHIR_UNIQUE_IDENTIFIERS", "1") not in ("0", "false",
+                                                                                "no"),
+            identifier_rules=env.get("FHIR_IDENTIFIER_RULES", "1") not in ("0", "false", "no"),
             export_dir=in_home(home, env.get("FHIR_EXPORT_DIR") or "export"),
             cors_origins=tuple(o.strip().rstrip("/") for o in env.get(
                 "FHIR_CORS_ORIGINS", "*").split(",") if o.strip()),
@@ -133,6 +138,14 @@ class Settings:
             home=home,
         )
         return replace(settings, **overrides)  # type: ignore[arg-type]
+
+    @property
+    def unique_systems(self) -> dict[str, tuple[str, ...]]:
+        """Resource type -> identifier systems whose values name one resource only."""
+        if not self.unique_identifiers:
+            return {}
+        return {"Patient": (self.cccd_system, self.cmnd_system, self.bhxh_system,
+                            self.bhyt_system)}
 
     @property
     def issuer(self) -> str:

@@ -24,6 +24,16 @@ from fhir_server.storage.decimals import bson_ready, decimal_db
 from fhir_server.storage.query import compile_criteria, sort_spec
 from fhir_server.storage.query.index_document import index_document
 from fhir_server.storage.transactions import current_session
+from fhir_server.storage.unique_identifiers import (
+    FIELD as UNIQUE_FIELD,
+)
+from fhir_server.storage.unique_identifiers import (
+    UniqueSystems,
+    collision,
+    ensure_unique_index,
+    is_unique_collision,
+    unique_keys,
+)
 
 HISTORY = "history"
 T = TypeVar("T")
@@ -84,10 +94,11 @@ class MongoResourceStore:
     """Versioned resources in MongoDB with compare-and-set writes."""
 
     def __init__(self, db: Database, clock: Callable[[], datetime],
-                 indexer: Indexer | None = None) -> None:
+                 indexer: Indexer | None = None, unique: UniqueSystems | None = None) -> None:
         self.db = decimal_db(db)  # stored Decimal128 values read back as Decimal
         self.clock = clock
         self.indexer = indexer
+        self.unique = dict(unique or {})  # type -> identifier systems unique across its resources
         self._collections: dict[str, Collection[dict[str, Any]]] = {}
 
     # -- helpers ---------------------------------------------------------------------------
@@ -111,7 +122,23 @@ class MongoResourceStore:
         doc = {"_id": stamped["id"], "vid": version, "ts": moment, "res": bson_ready(stamped)}
         if self.indexer is not None:
             doc["idx"] = index_document(self.indexer.entries(stamped))
+        systems = self.unique.get(stamped["resourceType"])
+        if systems and (keys := unique_keys(stamped, systems)):
+            doc[UNIQUE_FIELD] = keys
         return doc
+
+    @contextmanager
+    def _unique_guard(self, type_name: str, resource: Mapping[str, Any],
+                      resource_id: str) -> Iterator[None]:
+        """A unique identifier held by another resource becomes a 409 naming it."""
+        try:
+            yield
+        except DuplicateKeyError as exc:
+            systems = self.unique.get(type_name)
+            if not systems or not is_unique_collision(exc):
+                raise
+            raise collision(self._current(type_name), type_name, resource,
+                            unique_keys(resource, systems), resource_id) from None
 
     def _log(self, type_name: str, resource_id: str, version: int, moment: datetime,
              method: str, stamped: dict[str, Any] | None) -> StoredVersion:
@@ -143,7 +170,7 @@ class MongoResourceStore:
         new_id = str(uuid.uuid4())
         moment = self._now()
         stamped = _stamp(resource, type_name, new_id, 1, moment)
-        with _size_guard(type_name):
+        with _size_guard(type_name), self._unique_guard(type_name, stamped, new_id):
             self._current(type_name).insert_one(self._doc(stamped, 1, moment), session=self._s)
         return self._log(type_name, new_id, 1, moment, "POST", stamped)
 
@@ -156,9 +183,20 @@ class MongoResourceStore:
         moment = self._now()
         stamped = [_stamp(resource, type_name, str(uuid.uuid4()), 1, moment)
                    for resource in resources]
-        with _size_guard(type_name):
-            self._current(type_name).insert_many([self._doc(s, 1, moment) for s in stamped],
-                                                 ordered=False, session=self._s)
+        try:
+            with _size_guard(type_name):
+                self._current(type_name).insert_many([self._doc(s, 1, moment) for s in stamped],
+                                                     ordered=False, session=self._s)
+        except BulkWriteError as error:
+            failed = next((e for e in error.details.get("writeErrors", [])
+                           if e.get("code") == DUPLICATE_KEY and UNIQUE_FIELD in
+                           (e.get("keyPattern") or {})), None)
+            systems = self.unique.get(type_name)
+            if failed is None or not systems:
+                raise
+            one = stamped[failed["index"]]
+            raise collision(self._current(type_name), type_name, one,
+                            unique_keys(one, systems), one["id"]) from None
         self.db[HISTORY].insert_many(
             [{"_id": f"{type_name}/{s['id']}/1", "t": type_name, "i": s["id"], "v": 1,
               "ts": moment, "m": "POST", "res": bson_ready(s)} for s in stamped],
@@ -193,7 +231,8 @@ class MongoResourceStore:
                 moment = self._now(last["ts"] if last else None)
                 stamped = _stamp(resource, type_name, resource_id, version, moment)
                 try:
-                    with _size_guard(type_name):
+                    with _size_guard(type_name), \
+                            self._unique_guard(type_name, stamped, resource_id):
                         current.insert_one(self._doc(stamped, version, moment), session=self._s)
                 except DuplicateKeyError:
                     if self._s is not None:
@@ -208,7 +247,7 @@ class MongoResourceStore:
                     f"If-Match asked for {if_match}")
             version, moment = found["vid"] + 1, self._now(found["ts"])
             stamped = _stamp(resource, type_name, resource_id, version, moment)
-            with _size_guard(type_name):
+            with _size_guard(type_name), self._unique_guard(type_name, stamped, resource_id):
                 outcome = current.replace_one({"_id": resource_id, "vid": found["vid"]},
                                               self._doc(stamped, version, moment),
                                               session=self._s)
@@ -342,3 +381,5 @@ class MongoResourceStore:
         history.create_index([("t", ASCENDING), ("ts", DESCENDING)], name="type_ts")
         for type_name in type_names:
             self.db[type_name].create_index([("ts", ASCENDING)], name="ts")
+            if self.unique.get(type_name):
+                ensure_unique_index(self.db[type_name])

@@ -25,6 +25,7 @@ from pymongo.database import Database
 from pymongo.errors import OperationFailure
 
 from fhir_server.errors import FhirError
+from fhir_server.storage.unique_identifiers import DuplicateIdentifier
 
 T = TypeVar("T")
 CLAIMS = "_claims"
@@ -71,7 +72,8 @@ def transact(client: MongoClient[Any], work: Callable[[], T]) -> T:
         try:
             return _run_once(client, work)
         except FhirError as error:
-            if error.status != 409 or attempt == RACE_ATTEMPTS - 1:
+            if error.status != 409 or attempt == RACE_ATTEMPTS - 1 or \
+                    isinstance(error, DuplicateIdentifier):  # held: a re-run changes nothing
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
 
