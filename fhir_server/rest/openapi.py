@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import swagger_ui_bundle
 from flask import Flask, Response, request, send_from_directory
 from flask_smorest import Api
@@ -241,6 +242,16 @@ def init_openapi(app: Flask) -> Api:
         if request.path == "/openapi.json" and not described["done"]:
             describe(api)
             described["done"] = True
+
+    body: dict[str, bytes] = {}
+
+    def _compact_openapi_json() -> Response:
+        """The document as compact JSON, serialised once (every type makes it large)."""
+        if "json" not in body:
+            body["json"] = orjson.dumps(api.spec.to_dict())
+        return app.response_class(body["json"], mimetype=JSON_BODY)
+
+    app.view_functions["api-docs.openapi_json"] = _compact_openapi_json
 
     @app.get("/docs/assets/<path:filename>")
     def _docs_assets(filename: str) -> Response:

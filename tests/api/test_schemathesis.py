@@ -1,12 +1,14 @@
 """Schemathesis against the published OpenAPI document, on a disposable database.
 
-Every documented operation (all types, http.html#summary interactions, batch/transaction,
-system search and history, /metadata) gets a bounded, seeded run of generated requests; each
+Every documented operation of a deterministic sample of the types (every SAMPLE_STEP-th type
+in name order, plus Patient and Immunization: all 125 stored types would be ~1400 operations),
+and every system operation (batch/transaction, system search and history, /metadata), gets a
+bounded, seeded run of generated requests; each
 answer must be no 5xx (http.html#summary: errors are 4xx OperationOutcomes), a documented
 status, and conform to the schema published for that status (so resources carry their
 `resourceType`, errors are OperationOutcomes in application/fhir+json). No operation is
-excluded. Bounded: MAX_EXAMPLES per operation, fixed seed, no shrinking (a failure is
-reported as the first failing request of each operation).
+excluded within the sample. Bounded: MAX_EXAMPLES per operation, fixed seed, no shrinking (a
+failure is reported as the first failing request of each operation).
 """
 
 from __future__ import annotations
@@ -25,7 +27,11 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-MAX_EXAMPLES = 4  # per operation: ~200 operations, so about 800 requests in all
+from fhir_server.resource_types import RESOURCE_TYPES
+
+MAX_EXAMPLES = 4  # per operation: ~150 operations, so about 600 requests in all
+SAMPLE_STEP = 12  # every 12th type in name order (11 types), plus the campaign's core types
+SAMPLED = frozenset(sorted(RESOURCE_TYPES)[::SAMPLE_STEP]) | {"Patient", "Immunization"}
 SEED = 20211
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 
@@ -56,8 +62,12 @@ def test_schemathesis_no_server_errors_and_schema_conformance(
         make_app: Callable[..., Flask]) -> None:
     app = make_app()
     schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
-    operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 9 * 20, len(operations)  # every type's interactions are described
+    described = [result.ok() for result in schema.get_all_operations()]
+    assert len(described) >= 9 * len(RESOURCE_TYPES), len(described)  # every type is described
+    heads = [(operation, operation.path.split("/")[1]) for operation in described]
+    operations = [operation for operation, head in heads
+                  if head in SAMPLED or head not in RESOURCE_TYPES]  # sampled types, system
+    assert len(operations) >= 9 * len(SAMPLED), len(operations)
     started = time.monotonic()
     failures = [text for operation in operations
                 if (text := _run_operation(operation)) is not None]
