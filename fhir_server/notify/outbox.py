@@ -29,6 +29,14 @@ class Outbox:
             self._deliver(self.records.get(message_id))
         return message_id
 
+    def enqueue_once(self, key: str, phone: str, text: str) -> bool:
+        """Store and try to deliver a message once per key; False when the key was seen."""
+        message_id = self.records.add_once(key, phone, text, self.clock())
+        if message_id is None:
+            return False
+        self._deliver(self.records.get(message_id))
+        return True
+
     def _deliver(self, message: OutboxMessage | None) -> bool:
         if message is None or not message.pending:
             return False

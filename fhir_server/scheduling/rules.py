@@ -14,7 +14,7 @@ or the slot removed) frees it. Slots themselves must end after they start.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -112,7 +112,7 @@ class BookingRule:
                                    where, "business-rule")
 
     def _check_within(self, appointment: Mapping[str, Any],
-                      slots: list[Mapping[str, Any]]) -> None:
+                      slots: Sequence[Mapping[str, Any]]) -> None:
         if not slots:
             return
         for name in ("start", "end"):

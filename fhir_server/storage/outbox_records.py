@@ -13,6 +13,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
 
 OUTBOX = "_outbox"
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
@@ -50,6 +51,18 @@ class OutboxRecords:
     def ensure_indexes(self) -> None:
         """The index that finds due messages (status, next try)."""
         self.collection.create_index([("status", ASCENDING), ("next_try", ASCENDING)])
+        self.collection.create_index("key", unique=True, sparse=True)
+
+    def add_once(self, key: str, phone: str, text: str, now: datetime) -> MessageId | None:
+        """Store a pending message under an idempotency key; None when the key was stored
+        before (a retried event: the message is never queued twice)."""
+        try:
+            message_id: MessageId = self.collection.insert_one(
+                {"key": key[:500], "to": phone, "text": text, "status": PENDING, "attempts": 0,
+                 "created": now, "next_try": now}).inserted_id
+        except DuplicateKeyError:
+            return None
+        return message_id
 
     def add(self, phone: str, text: str, now: datetime) -> MessageId:
         """Store a pending message due now; its id."""
