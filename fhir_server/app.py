@@ -7,6 +7,7 @@ from functools import partial
 from flask import Flask
 
 from fhir_server.auth.audit import insert_audit_events
+from fhir_server.auth.record_link import patients_with_identifier
 from fhir_server.auth.service import AuthService
 from fhir_server.auth.smart_apps import smart_apps
 from fhir_server.conformance import install as install_conformance
@@ -59,6 +60,8 @@ def build_app(settings: Settings | None = None) -> Flask:
     accounts = AuthService(open_auth_stores(db), settings, partial(insert_audit_events, store))
     accounts.start()  # the SMS retry loop (FHIR_SMS_RETRY_SECONDS; 0: none)
     services.components["auth"] = accounts
+    accounts.accounts.patients_by_bhxh = partial(patients_with_identifier, services,
+                                                 settings.bhxh_system)  # login by BHXH code
     services.components["smart"] = smart_apps(*open_launch_stores(db), accounts)
     install_conformance(services)  # profile checker on writes; FHIR_LOAD_CONFORMANCE upserts
     app.extensions["fhir"] = services

@@ -21,8 +21,18 @@ from fhir_server.notify.outbox import Outbox
 from fhir_server.storage.auth_records import ACTIVE, PENDING, Account, AccountRecords
 
 BHXH = re.compile(r"\d{10}")
+REGISTRATION_FIELDS = frozenset({"full_name", "phone", "password", "birthDate", "gender", "cccd",
+                                 "bhxh", "bhyt"})
 TAKEN_TEXT = ("So suc khoe dien tu: so dien thoai nay da co tai khoan. Neu ban quen mat khau, "
               "hay dung chuc nang Quen mat khau.")
+
+
+def known_fields(body: dict[str, Any], allowed: frozenset[str]) -> None:
+    """400 naming the first field the request schema does not have (never ignored)."""
+    for name in body:
+        if name not in allowed:
+            raise InvalidRequest.at(f"Unknown field '{str(name)[:40]}': the fields are "
+                                    + ", ".join(sorted(allowed)), str(name)[:40], "structure")
 
 
 def _text(body: dict[str, Any], name: str, limit: int = 200) -> str:
@@ -44,6 +54,12 @@ class Accounts:
         self.registrations, self.backoff = registrations, backoff
         self.otp, self.throttle, self.outbox, self.clock = otp, throttle, outbox, clock
         self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sms-reset")
+        # Patient ids holding a BHXH code (wired by the app to a search as the server)
+        self.patients_by_bhxh: Callable[[str], list[str]] = lambda _code: []
+
+    def is_linked(self, patient_id: str) -> bool:
+        """True when an account has this Patient as its own record."""
+        return self.records.find_by_patient(patient_id) is not None
 
     def get(self, account_id: str) -> Account | None:
         """An account by id."""
@@ -62,8 +78,12 @@ class Accounts:
     def _text_for(code: str) -> str:
         return f"Ma xac thuc So suc khoe dien tu: {code} (hieu luc 5 phut)"
 
-    def start_registration(self, body: dict[str, Any], address: str | None) -> tuple[str, str]:
-        """Validate, keep a pending registration and text a code; returns (phone, its id)."""
+    def start_registration(self, body: dict[str, Any], address: str | None,
+                           check: Callable[[dict[str, Any]], None] | None = None
+                           ) -> tuple[str, str]:
+        """Validate (`check`: the would-be Patient's rules), keep a pending registration and
+        text a code; returns (phone, its id)."""
+        known_fields(body, REGISTRATION_FIELDS)
         name = _text(body, "full_name")
         phone = normalise_phone(_text(body, "phone", 32))
         password = _text(body, "password", 128)
@@ -72,13 +92,18 @@ class Accounts:
         if bhxh is not None and not (isinstance(bhxh, str) and BHXH.fullmatch(bhxh)):
             raise InvalidRequest.at("bhxh must be the 10-digit social insurance code", "bhxh",
                                     "value")
-        taken = self.records.phone_taken(phone)  # answered alike: no account enumeration
-        self._throttle_codes("register", phone, address)
-        pending = {"phone": phone, "name": name, "password": hash_password(password),
-                   "created": self.clock(),
+        pending = {"phone": phone, "name": name, "created": self.clock(),
                    "details": {k: body[k] for k in ("birthDate", "gender") if k in body}}
         if bhxh:
             pending["bhxh"] = bhxh
+        for key in ("cccd", "bhyt"):  # their rules are checked on the would-be Patient
+            if body.get(key) is not None:
+                pending[key] = _text(body, key, 32)
+        if check is not None:
+            check(pending)
+        taken = self.records.phone_taken(phone)  # answered alike: no account enumeration
+        self._throttle_codes("register", phone, address)
+        pending["password"] = hash_password(password)
         registration = self.registrations.add(pending)
         code = self.otp.issue("register", registration)  # issued either way: same work
         # the phone's owner learns by SMS that it has an account; the caller sees the same 202
@@ -95,7 +120,7 @@ class Accounts:
                                     "value")
         self.otp.consume("register", pending["_id"], str(body.get("code", "")))
         self.records.delete_pending_by_phone(phone)  # earlier scheme
-        kept = ("phone", "name", "password", "created", "details", "bhxh")
+        kept = ("phone", "name", "password", "created", "details", "bhxh", "cccd", "bhyt")
         account: dict[str, Any] = {k: pending[k] for k in kept if k in pending}
         account.update({"_id": str(uuid.uuid4()), "kind": CITIZEN, "status": PENDING})
         if not self.records.insert(account):
@@ -125,6 +150,9 @@ class Accounts:
                 pass
         if BHXH.fullmatch(username):
             account = self.records.find_by_bhxh(username)
+            if account is None:  # a BHXH code the site recorded on the account's Patient
+                owners = [self.records.find_by_patient(p) for p in self.patients_by_bhxh(username)]
+                account = next((a for a in owners if a), None)
             found += [account] if account and account not in found else []
         return [a for a in found if a.get("status") == ACTIVE], key
 

@@ -7,7 +7,11 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 
 from fhir_server.auth.guard import unauthorized
-from fhir_server.auth.people import create_account_patient, create_family_member
+from fhir_server.auth.people import (
+    check_registration,
+    create_account_patient,
+    create_family_member,
+)
 from fhir_server.auth.principal import CITIZEN, current_principal
 from fhir_server.auth.service import AuthService
 from fhir_server.errors import Forbidden, InvalidRequest, NotFound
@@ -41,9 +45,11 @@ def _body() -> dict[str, Any]:
 
 @auth.post("/auth/register")
 def register() -> Response:
-    """Start a registration: full_name, phone, password (bhxh, birthDate, gender optional)."""
-    _, service = _services()
-    phone, registration = service.accounts.start_registration(_body(), request.remote_addr)
+    """Start a registration: full_name, phone, password (birthDate, gender, cccd, bhxh, bhyt
+    optional)."""
+    svc, service = _services()
+    phone, registration = service.accounts.start_registration(
+        _body(), request.remote_addr, lambda pending: check_registration(svc, pending))
     return _json({"status": "code-sent", "phone": phone, "registration": registration,
                   "expires_in": 300}, 202)
 
@@ -53,7 +59,8 @@ def confirm() -> Response:
     """Finish a registration: its id and SMS code; the account is active, its Patient made."""
     svc, service = _services()
     account = service.accounts.confirm_registration(
-        _body(), lambda pending: create_account_patient(svc, pending))
+        _body(), lambda pending: create_account_patient(svc, pending,
+                                                        service.accounts.is_linked))
     return _json(service.sessions.open(account), 201)
 
 

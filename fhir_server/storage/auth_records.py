@@ -36,6 +36,7 @@ class AccountRecords:
         """The unique index on phone and the unique sparse index on BHXH code."""
         self.collection.create_index([("phone", ASCENDING)], unique=True)
         self.collection.create_index([("bhxh", ASCENDING)], unique=True, sparse=True)
+        self.collection.create_index([("patient", ASCENDING)], sparse=True)
 
     def get(self, account_id: str) -> Account | None:
         """An account by id."""
@@ -48,6 +49,10 @@ class AccountRecords:
     def find_active_by_phone(self, phone: str) -> Account | None:
         """The active account of a phone, or None."""
         return self.collection.find_one({"phone": phone, "status": ACTIVE})
+
+    def find_by_patient(self, patient_id: str) -> Account | None:
+        """The account whose own record is this Patient, or None."""
+        return self.collection.find_one({"patient": patient_id})
 
     def find_by_bhxh(self, bhxh: str) -> Account | None:
         """The account of a BHXH code (whatever its status), or None."""
