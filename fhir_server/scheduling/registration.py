@@ -7,11 +7,11 @@ The result is a proposed Appointment claiming profile vn-appointment-vaccination
 appointment.html: "proposed - Some or all of the participant(s) have not finalized their
 acceptance"): serviceType SNOMED CT 33879002, the group as the profile's priorityGroup
 extension and as `reasonCode` (so sites search it: `reason-code=`), the preferred day as
-`requestedPeriod` and `start`, the Patient and the site (Location) as participants, and the
-identifier {REGISTRATION_SYSTEM, campaign/patient}. One registration per person and campaign
-while it is not cancelled: checked and claimed inside the transaction that writes it (409 at
-`patient`). Patient and Appointment are written together through the caller's Repository, so
-a citizen acts only for their own and their family's records.
+`requestedPeriod` (08:00-17:00 Vietnam time) and `start`, the Patient and the site (Location)
+as participants, and the identifier {REGISTRATION_SYSTEM, campaign/patient}. One registration
+per person and campaign while it is not cancelled: checked and claimed inside the transaction
+that writes it (409 at `patient`). Patient and Appointment are written together through the
+caller's Repository, so a citizen acts only for their own and their family's records.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from fhir_server.errors import Conflict, InvalidRequest, Unprocessable
+from fhir_server.errors import Conflict, Gone, InvalidRequest, NotFound, Unprocessable
 from fhir_server.interactions import crud
 from fhir_server.interactions.context import Services
 from fhir_server.scheduling.booking import VACCINATION
@@ -107,8 +107,8 @@ def appointment(reg: Registration, group: dict[str, Any], now: datetime) -> dict
         "serviceType": [{"coding": [{"system": VACCINATION[0], "code": VACCINATION[1],
                                      "display": "Administration of vaccine"}]}],
         "reasonCode": [concept], "description": f"Đăng ký tiêm chủng ({reg.campaign})",
-        "start": f"{day}T00:00:00+07:00",
-        "requestedPeriod": [{"start": f"{day}T00:00:00+07:00", "end": f"{day}T23:59:59+07:00"}],
+        "start": f"{day}T08:00:00+07:00",  # opening time: the same day in UTC and in Vietnam
+        "requestedPeriod": [{"start": f"{day}T08:00:00+07:00", "end": f"{day}T17:00:00+07:00"}],
         "created": now.isoformat(),
         "participant": [
             {"actor": {"reference": f"Patient/{reg.patient_id}"}, "status": "accepted"},
@@ -124,7 +124,11 @@ def register(svc: Services, reg: Registration, now: datetime) -> StoredVersion:
         raise Unprocessable.at("preferredDate is in the past", "preferredDate",
                                "business-rule")
     group = check_group(reg.group)
-    svc.store.read("Location", reg.site_id)  # 404 for an unknown site
+    try:
+        svc.store.read("Location", reg.site_id)
+    except (NotFound, Gone):
+        raise Unprocessable.at(f"Location/{reg.site_id} is not a known site", "site",
+                               "not-found") from None
     patient = crud.read(svc, "Patient", reg.patient_id)
     key = f"{REGISTRATION_SYSTEM}|{reg.campaign}/{reg.patient_id}"
     resource = appointment(reg, group, now)
