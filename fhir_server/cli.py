@@ -15,6 +15,7 @@ from typing import Any
 from fhir_server.auth.client_cli import add_client_arguments
 from fhir_server.bulk.import_cli import add_import_arguments
 from fhir_server.embedded import EmbeddedStore
+from fhir_server.scheduling.reminders import add_reminder_arguments
 from fhir_server.settings import Settings
 from fhir_server.storage.connection import disconnect_all
 
@@ -156,6 +157,14 @@ def cmd_card(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reminders(args: argparse.Namespace) -> int:
+    """SMS and in-app reminders for a day's booked appointments (safe to run twice)."""
+    from fhir_server.scheduling.reminders import run_command
+
+    with database(args.data_dir):
+        return run_command(_services(), args.date, sys.stdout)
+
+
 def _ttl_seconds(text: str) -> int:
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
     if text[-1:] in units and text[:-1].isdigit():
@@ -246,6 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
     card.add_argument("patient_id")
     card.add_argument("--out", type=Path, required=True)
     card.set_defaults(func=cmd_card)
+    add_reminder_arguments(sub.add_parser(
+        "reminders", help="text tomorrow's booked appointments (safe to rerun)")
+    ).set_defaults(func=cmd_reminders)
     return parser
 
 

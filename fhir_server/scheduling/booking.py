@@ -68,7 +68,8 @@ def _slot(svc: Services, slot_id: str, name: str = "slot") -> tuple[dict[str, An
     return slot, schedule
 
 
-def _details(svc: Services, appointment: dict[str, Any], reason: str = "") -> dict[str, str]:
+def details(svc: Services, appointment: dict[str, Any], reason: str = "") -> dict[str, str]:
+    """The text fields of a notice about an Appointment: name, local time, site, reason."""
     internal = svc.internal()
     site = ""
     for participant in appointment.get("participant") or []:
@@ -98,7 +99,7 @@ def _commit(svc: Services, kind: str, write: Callable[[], StoredVersion], reason
         if patient is not None:
             notice = Notice(kind, patient, f"Appointment/{version.id}",
                             f"{kind}/{version.id}/{version.version}",
-                            _details(svc, appointment, reason))
+                            details(svc, appointment, reason))
             record(svc.internal(), notice, now)
             notices.append(notice)
         return version
