@@ -115,3 +115,31 @@ def test_parallel_posts_of_one_slot_exactly_one_wins(world: Campaign) -> None:
     assert sorted(statuses) == [201] + [409] * 11, statuses
     assert _count(world, "practitioner", f"slot=Slot/{slot}") == 1
     assert world.read("A", f"Slot/{slot}")["status"] == "busy"
+
+
+def test_transaction_bundles_follow_the_rule(world: Campaign) -> None:
+    schedule = world.schedule(f"Practitioner/{world.doctor}")
+    slot = world.slot(schedule, at(8, 9), at(8, 9, 30))
+    booking = _appointment(world, world.b["patient"], slot, at(8, 9), at(8, 9, 30))
+
+    def bundle(*resources: dict[str, Any]) -> dict[str, Any]:
+        return {"resourceType": "Bundle", "type": "transaction", "entry": [
+            {"fullUrl": f"urn:uuid:0000000{n}-0000-4000-8000-000000000000", "resource": r,
+             "request": {"method": "POST", "url": r["resourceType"]}}
+            for n, r in enumerate(resources)]}
+
+    twice = world.send("practitioner", "POST", "/", bundle(booking, booking))
+    assert twice.status_code == 409, twice.get_json()
+    assert _count(world, "practitioner", f"slot=Slot/{slot}") == 0  # nothing written
+    assert world.read("A", f"Slot/{slot}")["status"] == "free"
+    once = world.send("practitioner", "POST", "/", bundle(booking))
+    assert once.status_code == 200, once.get_json()
+    assert world.read("A", f"Slot/{slot}")["status"] == "busy"
+    new_slot = {"resourceType": "Slot", "schedule": {"reference": f"Schedule/{schedule}"},
+                "status": "free", "start": at(8, 10), "end": at(8, 10, 30)}
+    together = _appointment(world, world.b["patient"], "x", at(8, 10), at(8, 10, 30))
+    together["slot"] = [{"reference": "urn:uuid:00000000-0000-4000-8000-000000000000"}]
+    both = world.send("practitioner", "POST", "/", bundle(new_slot, together))
+    assert both.status_code == 200, both.get_json()
+    made = both.get_json()["entry"][0]["response"]["location"].split("/")[1]
+    assert world.read("A", f"Slot/{made}")["status"] == "busy"
