@@ -20,6 +20,7 @@ from fhir_server.rest.bulk import bulk
 from fhir_server.rest.bundle import bundle
 from fhir_server.rest.cors import init_cors
 from fhir_server.rest.errors import register_error_handlers
+from fhir_server.rest.family import family
 from fhir_server.rest.health_cards import health_cards
 from fhir_server.rest.openapi import init_openapi
 from fhir_server.rest.operations import operations
@@ -70,6 +71,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     init_authentication(app)
     app.register_blueprint(system)
     app.register_blueprint(auth)
+    app.register_blueprint(family)  # the citizen's family list
     app.register_blueprint(smart)  # SMART App Launch: the /authorize pages
     app.register_blueprint(smart_token)  # /token: SMART apps and backend services
     app.register_blueprint(search)

@@ -215,6 +215,10 @@ class Accounts:
         """Link a family member's Patient to the account."""
         return self.records.add_family(account_id, patient_id) or {}
 
+    def remove_family_member(self, account_id: str, patient_id: str) -> dict[str, Any]:
+        """Unlink a family member's Patient from the account."""
+        return self.records.remove_family(account_id, patient_id) or {}
+
     def create_citizen(self, phone: str, name: str, password: str, patient: str,
                        family: list[str]) -> dict[str, Any]:
         """An active citizen account linked to an existing Patient (demo data, migrations)."""

@@ -10,11 +10,10 @@ from fhir_server.auth.guard import unauthorized
 from fhir_server.auth.people import (
     check_registration,
     create_account_patient,
-    create_family_member,
 )
-from fhir_server.auth.principal import CITIZEN, current_principal
+from fhir_server.auth.principal import current_principal
 from fhir_server.auth.service import AuthService
-from fhir_server.errors import Forbidden, InvalidRequest, NotFound
+from fhir_server.errors import InvalidRequest, NotFound
 from fhir_server.interactions.context import Services
 from fhir_server.model.jsonio import dumps, loads
 
@@ -117,25 +116,6 @@ def reset_confirm() -> Response:
     account = service.accounts.finish_reset(_body())
     service.sessions.revoke_account(account["_id"])
     return Response(status=204, headers=NO_STORE)
-
-
-@auth.route("/auth/family", methods=["GET", "POST"])
-def family() -> Response:
-    """The holder's family ("Mối quan hệ với tôi"): list, or add a member."""
-    svc, service = _services()
-    principal = current_principal()
-    if principal.kind != CITIZEN:
-        raise unauthorized() if principal.kind == "anonymous" else Forbidden(
-            "Only citizen accounts have a family list")
-    if principal.client is not None:  # an app's token speaks for one patient, not the holder
-        raise Forbidden("The family list is for the citizen's own app, not third-party apps")
-    account = service.accounts.get(principal.subject) or {}
-    if request.method == "GET":
-        return _json({"patient": account.get("patient"), "family": account.get("family", [])})
-    member, related = create_family_member(svc, account, _body())
-    updated = service.accounts.add_family_member(account["_id"], member)
-    tokens = service.sessions.open(updated, principal.session)
-    return _json({**tokens, "member": member, "relatedPerson": related}, 201)
 
 
 @auth.get("/auth/jwks.json")

@@ -99,6 +99,11 @@ class AccountRecords:
             "$set": {"password": password_hash},
             "$unset": {"failed": "", "locked_until": ""}})
 
+    def remove_family(self, account_id: str, patient_id: str) -> Account | None:
+        """Unlink a family member's Patient; the account."""
+        self.collection.update_one({"_id": account_id}, {"$pull": {"family": patient_id}})
+        return self.get(account_id)
+
     def add_family(self, account_id: str, patient_id: str) -> Account | None:
         """Link one more family member's Patient (once); the account."""
         self.collection.update_one({"_id": account_id}, {"$addToSet": {"family": patient_id}})

@@ -181,9 +181,11 @@ def test_family_members(auth_app: Flask, web: FlaskClient) -> None:
     assert web.get(f"/Patient/{member['member']}", headers=bearer(token)).status_code == 200
     related = web.get(f"/RelatedPerson/{member['relatedPerson']}", headers=bearer(token))
     assert related.status_code == 200
-    assert related.get_json()["relationship"][0]["coding"][0]["code"] == "DAU"
+    # relatedperson.html: the holder's role to the member (a parent of unknown gender)
+    assert related.get_json()["relationship"][0]["coding"][0]["code"] == "PRN"
     listing = web.get("/auth/family", headers=bearer(token)).get_json()
     assert listing["family"] == [member["member"]]
+    assert listing["members"][0]["relationship"] == "DAU"  # what the member is to the holder
     bad = web.post("/auth/family", headers=bearer(token), json={"full_name": "X",
                                                                 "relationship": "BOSS"})
     assert bad.status_code == 400
