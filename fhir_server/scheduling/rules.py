@@ -40,9 +40,9 @@ def slot_ids(appointment: Resource) -> list[tuple[int, str]]:
     found: list[tuple[int, str]] = []
     for index, ref in enumerate((appointment or {}).get("slot") or []):
         text = str(ref.get("reference") or "") if isinstance(ref, dict) else ""
-        head, _, tail = text.rstrip("/").rpartition("/")
-        if head.endswith("Slot") and tail:
-            found.append((index, tail.split("/_history/")[0]))
+        head, _, tail = text.split("/_history/")[0].rstrip("/").rpartition("/")
+        if (head == "Slot" or head.endswith("/Slot")) and tail:
+            found.append((index, tail))
     return found
 
 

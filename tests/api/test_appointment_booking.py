@@ -127,3 +127,27 @@ def test_parallel_book_exactly_one_wins(world: Campaign) -> None:
     found = world.send("B", "GET", f"/Appointment?slot=Slot/{slot}&_summary=count")
     assert found.get_json()["total"] == 1
     assert len([n for n in _notices(world, "B", world.b["patient"])]) == 1
+
+
+def test_junk_inputs_never_500(world: Campaign) -> None:
+    junk = [None, [], "text", {"resourceType": "Patient"}, {"resourceType": "Parameters"},
+            {"resourceType": "Parameters", "parameter": [{"name": "slot", "valueInteger": 3}]},
+            {"resourceType": "Parameters", "parameter": [{"name": "slot"}]},
+            {"resourceType": "Parameters", "parameter": [
+                {"name": "slot", "valueReference": {"reference": "Slot/"}}]},
+            {"resourceType": "Parameters", "parameter": [
+                {"name": "preferredDate", "valueDate": 5},
+                {"name": "site", "valueReference": {"reference": 7}},
+                {"name": "priorityGroup", "valueCoding": {"code": ["1"]}},
+                {"name": "patient", "valueString": "Patient/../x"},
+                {"name": "reason", "valueString": "x" * 5000}]}]
+    urls = ["/Appointment/$book", "/Appointment/nope/$book", "/Appointment/nope/$cancel",
+            "/Appointment/$register-vaccination", "/Communication/nope/$mark-read",
+            "/Communication/$mark-read", "/Patient/$book", "/Appointment/$cancel"]
+    for who in ("A", "practitioner"):
+        for url in urls:
+            for body in junk:
+                response = world.send(who, "POST", url, body)
+                assert response.status_code < 500, (who, url, body, response.get_json())
+                if response.status_code >= 400:
+                    assert response.get_json()["resourceType"] == "OperationOutcome"
