@@ -163,7 +163,8 @@ def cancel(svc: Services, appointment_id: str, reason: str | None,
     status = appointment.get("status")
     declined = is_vaccination(appointment) and svc.caller.kind != "citizen" and (
         status in OPEN or status == "cancelled" and not slot_ids(appointment))
-    kind = "registration-declined" if declined else "booking-cancelled"
+    kind = "registration-declined" if declined else (
+        "vaccination-cancelled" if is_vaccination(appointment) else "booking-cancelled")
     text = reason or str((appointment.get("cancelationReason") or {}).get("text") or "")
     if status == "cancelled":
         return _commit(svc, kind, lambda: current, text, now)

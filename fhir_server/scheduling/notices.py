@@ -32,6 +32,7 @@ TEXTS = {  # kind -> Vietnamese text; {name} {when} {site} {reason} filled in
                              "{reason}.",
     "booking-confirmed": "Lịch khám của {name} đã được xác nhận: {when} tại {site}.",
     "booking-cancelled": "Lịch khám của {name} lúc {when} đã được hủy. {reason}",
+    "vaccination-cancelled": "Đăng ký/lịch tiêm chủng của {name} đã được hủy. {reason}",
     "reminder": "Nhắc lịch hẹn: {name} có lịch {when} tại {site}. Vui lòng đến đúng giờ.",
     # hooks for the flows that record doses and reactions (not triggered here yet)
     "dose-recorded": "Mũi tiêm của {name} ngày {when} đã được ghi nhận vào sổ sức khỏe.",

@@ -168,3 +168,18 @@ def test_twice_for_one_campaign_is_refused_even_in_parallel(world: Campaign) -> 
         **body, "parameter": [*body["parameter"], {"name": "campaign",
                                                    "valueString": "covid19-booster"}]})
     assert other.status_code == 201  # another campaign
+
+
+def test_citizen_withdraws_own_registration(world: Campaign) -> None:
+    member = world.http.post("/auth/family", headers=world.tokens["A"], json={
+        "full_name": "Nguyễn Thị Na", "birthDate": "2009-09-09", "gender": "female",
+        "relationship": "DAU"}).get_json()
+    world.tokens["A"] = {"Authorization": f"Bearer {member['access_token']}"}
+    registered = _register(world, "A", member["member"])
+    assert registered.status_code == 201, registered.get_json()
+    withdrawn = world.send("A", "POST", f"/Appointment/{registered.get_json()['id']}/$cancel")
+    assert withdrawn.status_code == 200 and withdrawn.get_json()["status"] == "cancelled"
+    listed = world.send("A", "GET", f"/Communication?recipient=Patient/{member['member']}")
+    [notice] = [e["resource"] for e in listed.get_json()["entry"]]
+    assert notice["payload"][0]["contentString"].startswith("Đăng ký/lịch tiêm chủng của "
+                                                            "Nguyễn Thị Na đã được hủy")
