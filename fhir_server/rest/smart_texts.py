@@ -32,7 +32,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "bad_request": "Yêu cầu không hợp lệ: mỗi tham số chỉ được gửi một lần.",
         "read": "xem", "search": "tìm kiếm", "create": "tạo", "update": "sửa",
         "delete": "xóa", "all_types": "mọi dữ liệu sức khỏe",
-        "scope_resource": "{actions}: {what} của hồ sơ được chọn",
+        "scope_resource": "{actions} {what} của hồ sơ được chọn", "and": "và",
         "launch/patient": "Biết hồ sơ bệnh nhân bạn chọn",
         "offline_access": "Tiếp tục truy cập khi bạn không dùng ứng dụng (tối đa 30 ngày)",
         "online_access": "Tiếp tục truy cập trong ngày, khi bạn đang dùng ứng dụng",
@@ -63,7 +63,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "bad_request": "The request is not valid: send each parameter once.",
         "read": "read", "search": "search", "create": "create", "update": "change",
         "delete": "delete", "all_types": "all health data",
-        "scope_resource": "{actions}: {what} of the chosen record",
+        "scope_resource": "{actions} {what} of the chosen record", "and": "and",
         "launch/patient": "Know which patient record you choose",
         "offline_access": "Keep access while you are not using the app (up to 30 days)",
         "online_access": "Keep access for the day, while you use the app",
@@ -93,14 +93,16 @@ def texts(lang: str) -> dict[str, str]:
 
 
 def describe_scope(scope: str, lang: str) -> str:
-    """A scope in plain words, e.g. 'read, search: vaccination history of the chosen record'."""
+    """A scope in plain words, e.g. 'Read and search vaccination history of the chosen record'."""
     words = texts(lang)
     if scope in words:
         return words[scope]
     permission = parse_scope(scope)
     if permission is None:
         return scope
-    actions = ", ".join(words[w] for a, w in ACTION_WORDS if a in permission.actions)
+    verbs = [words[w] for a, w in ACTION_WORDS if a in permission.actions]
+    actions = " ".join([", ".join(verbs[:-1]), words["and"], verbs[-1]]) if len(verbs) > 1 \
+        else verbs[0]
     what = words["all_types"] if permission.type_name == "*" else TYPE_NAMES.get(
         lang, {}).get(permission.type_name, permission.type_name)
     text = words["scope_resource"].format(actions=actions, what=what)

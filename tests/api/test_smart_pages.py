@@ -67,7 +67,7 @@ def test_consent_lists_the_scopes_in_plain_words(web: FlaskClient,
     text = _text(consent)
     for scope in APP_SCOPE.split():
         assert f'data-scope="{scope}"' in text
-    assert "Read, search: all health data of the chosen record" in text
+    assert "Read and search all health data of the chosen record" in text
     assert "Keep access while you are not using the app" in text
 
 
