@@ -24,6 +24,7 @@ from fhir_server.auth.principal import Principal
 from fhir_server.errors import FhirError, Gone, NotFound
 from fhir_server.search.criteria import Criteria, Sort
 from fhir_server.storage.base import HistoryPage, StoredVersion
+from fhir_server.write_effects import run_effects
 from fhir_server.write_rules import write_rules
 
 MAX_AUDITED_REFS = 100  # entities one AuditEvent names (the query describes the rest)
@@ -107,6 +108,7 @@ class Repository:
         self.base_url = base_url
         self.recorder = recorder
         self.unit = unit or AuditUnit("operation")
+        self.services: Any = None  # the Services this repository serves (after-write effects)
 
     # -- audit units -----------------------------------------------------------------------
     @contextmanager
@@ -255,6 +257,7 @@ class Repository:
         version = self._ruled(type_name, resource, None,
                               lambda: self.store.create(type_name, resource))
         self.unit.touch(type_name, version.id)
+        run_effects(self.services, version, None)
         return version
 
     def create_many(self, type_name: str, resources: Sequence[dict[str, Any]]
@@ -277,9 +280,12 @@ class Repository:
         current = self._current(type_name, resource_id)
         access.check_write(self.caller, "u" if current is not None else "c", type_name,
                            resource, current, self.base_url, self._lookup)
-        return self._ruled(type_name, resource, current,
-                           lambda: self.store.update(type_name, resource_id, resource, if_match),
-                           resource_id)
+        stored = self._ruled(type_name, resource, current,
+                             lambda: self.store.update(type_name, resource_id, resource,
+                                                       if_match),
+                             resource_id)
+        run_effects(self.services, stored[0], current)
+        return stored
 
     def delete(self, type_name: str, resource_id: str,
                if_match: int | None = None) -> StoredVersion | None:

@@ -33,6 +33,10 @@ class Services:
     components: dict[str, Any] = field(default_factory=dict)  # optional services by name
     _search: SearchService | None = field(default=None, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        if self.store.services is None:  # after-write effects act through these services
+            self.store.services = self
+
     @property
     def search(self) -> SearchService:
         """Search over this caller's repository (made on first use: a read needs none)."""

@@ -1,0 +1,53 @@
+"""After-write effects: what the system does once a write of a type has been stored.
+
+A write rule (write_rules.py) runs *before* a write and may refuse it; an effect runs *after*
+it, whatever the door (REST, bundle entry, operation), with the stored version and the content
+before it: a dose recorded at a site texts the person and proposes the next dose
+(fhir_server/vaccination/outreach.py). Effects act as the server through the services of the
+request and must be idempotent (keyed by their event); one that fails is logged and does not
+undo the write it follows (the write is the record; the effect can be replayed).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fhir_server.interactions.context import Services
+    from fhir_server.storage.base import StoredVersion
+
+log = logging.getLogger(__name__)
+EFFECT_MODULES = ("fhir_server.vaccination.outreach",)  # each calls add_effect on import
+Effect = Callable[["Services", "StoredVersion", "Mapping[str, Any] | None"], None]
+_EFFECTS: dict[str, list[Effect]] = {}
+_loaded: list[bool] = []
+
+
+def add_effect(type_name: str, effect: Effect) -> None:
+    """Register an effect run after every stored create or update of this type."""
+    _EFFECTS.setdefault(type_name, []).append(effect)
+
+
+def effects(type_name: str) -> list[Effect]:
+    """The effects registered for a type (the effect modules are imported on first use)."""
+    if not _loaded:
+        _loaded.append(True)
+        for name in EFFECT_MODULES:
+            importlib.import_module(name)
+    return _EFFECTS.get(type_name, [])
+
+
+def run_effects(services: Services | None, version: StoredVersion,
+                before: Mapping[str, Any] | None) -> None:
+    """Run the effects of one stored version (none without services: storage-level work)."""
+    if services is None:
+        return
+    for effect in effects(version.type):
+        try:
+            effect(services, version, before)
+        except Exception:  # noqa: BLE001 - the write stands; the effect is logged for replay
+            log.exception("effect %s after %s/%s failed", getattr(effect, "__name__", effect),
+                          version.type, version.id)
