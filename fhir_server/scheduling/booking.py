@@ -16,7 +16,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from fhir_server.errors import Conflict, Forbidden, InvalidRequest, NotFound, Unprocessable
+from fhir_server.errors import (
+    Conflict,
+    FhirError,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    Unprocessable,
+)
 from fhir_server.interactions import crud
 from fhir_server.interactions.context import Services
 from fhir_server.scheduling.notices import Notice, notify_after, patient_name, record, when_text
@@ -78,10 +85,13 @@ def details(svc: Services, appointment: dict[str, Any], reason: str = "") -> dic
         if kind in ("Location", "Practitioner") and rid and not site:
             try:
                 found = internal.store.read(kind, rid).resource or {}
-            except NotFound:
+            except FhirError:
                 continue
             site = str(found.get("name") or patient_name(found) or "")
-    patient = internal.store.read("Patient", patient_of(appointment) or "").resource or {}
+    try:
+        patient = internal.store.read("Patient", patient_of(appointment) or "-").resource or {}
+    except FhirError:  # a deleted Patient: the notice goes without the name
+        patient = {}
     return {"name": patient_name(patient), "when": when_text(appointment.get("start")),
             "site": site or "cơ sở y tế", "reason": reason}
 

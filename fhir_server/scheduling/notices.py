@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from fhir_server.errors import FhirError
 from fhir_server.interactions.context import Services
 from fhir_server.search.criteria import Criteria
 
@@ -88,7 +89,10 @@ def _phone(telecoms: list[dict[str, Any]] | None) -> str | None:
 
 def phone_of(svc: Services, patient_id: str) -> str | None:
     """The number to text about this Patient: theirs, else the linking account holder's."""
-    patient = svc.store.read("Patient", patient_id).resource or {}
+    try:
+        patient = svc.store.read("Patient", patient_id).resource or {}
+    except FhirError:  # deleted since: no one to text
+        return None
     found = _phone(patient.get("telecom"))
     if found:
         return found

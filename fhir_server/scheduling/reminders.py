@@ -10,26 +10,30 @@ in id order through the server's own Repository (`svc.internal()`).
 from __future__ import annotations
 
 import argparse
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import partial
 from typing import TextIO
 
+from fhir_server.errors import FhirError
 from fhir_server.interactions.context import Services
 from fhir_server.scheduling.booking import details, patient_of
 from fhir_server.scheduling.notices import VIETNAM, Notice, notify_after, record
 from fhir_server.search.criteria import Sort
 
 BY_ID = Sort((("_id", 1),))
+log = logging.getLogger(__name__)
 
 
 @dataclass
 class ReminderRun:
-    """What one run did: appointments found, notices written, texts queued."""
+    """What one run did: appointments found, notices written, texts queued, failures."""
 
     found: int = 0
     recorded: int = 0
     texted: int = 0
+    failed: int = 0
 
 
 def day_window(day: date) -> tuple[str, str]:
@@ -55,10 +59,14 @@ def send_reminders(svc: Services, day: date, now: datetime) -> ReminderRun:
         notice = Notice("reminder", patient, f"Appointment/{version.id}",
                         f"reminder/{version.id}/{day.isoformat()}",
                         details(svc, appointment))
-        if svc.store.transact(partial(record, svc, notice, now)):
-            run.recorded += 1
-        if notify_after(svc, notice, now):
-            run.texted += 1
+        try:
+            if svc.store.transact(partial(record, svc, notice, now)):
+                run.recorded += 1
+            if notify_after(svc, notice, now):
+                run.texted += 1
+        except FhirError as error:  # one bad record does not stop the run; a rerun retries it
+            log.warning("reminder for Appointment/%s failed: %s", version.id, error.message)
+            run.failed += 1
     return run
 
 
@@ -76,5 +84,6 @@ def run_command(svc: Services, day: date | None, out: TextIO) -> int:
     chosen = day or (now.astimezone(VIETNAM).date() + timedelta(days=1))
     run = send_reminders(svc, chosen, now)
     print(f"reminders for {chosen.isoformat()}: {run.found} booked appointment(s), "
-          f"{run.recorded} new notice(s), {run.texted} SMS queued", file=out)
-    return 0
+          f"{run.recorded} new notice(s), {run.texted} SMS queued, {run.failed} failed "
+          "(rerun to retry)", file=out)
+    return 1 if run.failed else 0
