@@ -12,6 +12,7 @@ cancel, or an accept into the same Slot, changes nothing and notifies nothing ag
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,7 @@ from fhir_server.scheduling.notices import Notice, notify_after, patient_name, r
 from fhir_server.scheduling.rules import BOOKING, slot_ids
 from fhir_server.storage.base import StoredVersion
 
+log = logging.getLogger(__name__)
 BOOKING_PROFILE = "https://fhir.moh.gov.vn/fhir/StructureDefinition/vn-appointment-booking"
 V2_0276 = "http://terminology.hl7.org/CodeSystem/v2-0276"
 VACCINATION = ("http://snomed.info/sct", "33879002")
@@ -115,7 +117,10 @@ def _commit(svc: Services, kind: str, write: Callable[[], StoredVersion], reason
         return version
     version = svc.store.transact(unit)
     for notice in notices:
-        notify_after(svc, notice, now)
+        try:
+            notify_after(svc, notice, now)
+        except Exception:  # noqa: BLE001 - the booking stands; the in-app notice is there
+            log.exception("SMS for %s not queued", notice.key)
     return version
 
 
