@@ -2,14 +2,15 @@
 (booked, arrived, checked-in, fulfilled) has marked each of them busy, atomically.
 
 Whatever the door (POST/PUT/PATCH/DELETE Appointment, a bundle entry, $book, $cancel), the
-Repository runs this rule (write_rules.py): a write that takes a Slot needs the Slot to exist,
-be free and not be in the past (422 / 409 at `Appointment.slot[i]`); the Appointment's end may
-not be before its start, and a booked one lies within its slots (422 at `Appointment.end` /
-`Appointment.start`). Inside the write's transaction each taken Slot is re-read and updated
-with its version as a condition (compare-and-set), so of two concurrent bookings of one Slot
-exactly one commits (the other meets the write conflict, is re-run and finds the Slot busy:
-409). An Appointment that stops holding a Slot (cancelled, noshow, entered-in-error, deleted,
-or the slot removed) frees it. Slots themselves must end after they start.
+Repository runs this rule (write_rules.py). A write that takes a Slot needs the Slot to exist,
+be free and, for a new booking, not be in the past (422 / 409 at `Appointment.slot[i]`; the
+server's own imports of history, and arrived or fulfilled visits, may hold past slots). The
+Appointment's end may not be before its start, and a booked one lies within its slots (422 at
+`Appointment.end` / `Appointment.start`). Inside the write's transaction each taken Slot is
+re-read and updated with its version as a condition (compare-and-set), so of two concurrent
+bookings of one Slot exactly one commits (the other meets the write conflict, is re-run and
+finds the Slot busy: 409). An Appointment that stops holding a Slot (cancelled, noshow,
+entered-in-error, deleted, or the slot removed) frees it. Slots end after they start.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from fhir_server.auth.principal import INTERNAL_PRINCIPAL
+from fhir_server.auth.principal import INTERNAL, INTERNAL_PRINCIPAL
 from fhir_server.errors import (
     Conflict,
     FhirError,
@@ -82,6 +83,12 @@ def check_period(resource: Mapping[str, Any], type_name: str, strict: bool = Fal
                                f"{type_name}.end", "invariant")
 
 
+def booking(repo: Repository, proposed: Resource) -> bool:
+    """True for a booking made now (status booked, not the server's own import of history):
+    its slots must lie in the future; an arrived or fulfilled visit may have begun."""
+    return repo.caller.kind != INTERNAL and (proposed or {}).get("status") == "booked"
+
+
 def _internal(repo: Repository) -> Repository:
     return Repository(repo.store, INTERNAL_PRINCIPAL, repo.base_url, repo.recorder, repo.unit)
 
@@ -101,13 +108,14 @@ class BookingRule:
     def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.clock = clock
 
-    def _check_slot(self, slot: Mapping[str, Any], index: int, slot_id: str) -> None:
+    def _check_slot(self, slot: Mapping[str, Any], index: int, slot_id: str,
+                    future: bool = True) -> None:
         where = f"Appointment.slot[{index}]"
         if slot.get("status") != "free":
             raise Conflict.at(f"Slot/{slot_id} is not free (status {slot.get('status')})",
                               where)
         start = _instant(slot, "start", "Slot")
-        if start is not None and start < self.clock():
+        if future and start is not None and start < self.clock():
             raise Unprocessable.at(f"Slot/{slot_id} starts in the past ({slot.get('start')})",
                                    where, "business-rule")
 
@@ -138,7 +146,7 @@ class BookingRule:
         slots = []
         for index, slot_id in claims:
             slot, _version = _slot(repo, index, slot_id)
-            self._check_slot(slot, index, slot_id)
+            self._check_slot(slot, index, slot_id, booking(repo, proposed))
             slots.append(slot)
         if claims and proposed is not None:
             self._check_within(proposed, slots)
@@ -149,7 +157,7 @@ class BookingRule:
         internal = _internal(repo)
         for index, slot_id in taken(proposed, current):
             slot, version = _slot(repo, index, slot_id)
-            self._check_slot(slot, index, slot_id)
+            self._check_slot(slot, index, slot_id, booking(repo, proposed))
             try:
                 internal.update("Slot", slot_id, {**slot, "status": "busy"}, version)
             except PreconditionFailed:  # taken between our read and our write

@@ -143,3 +143,20 @@ def test_transaction_bundles_follow_the_rule(world: Campaign) -> None:
     assert both.status_code == 200, both.get_json()
     made = both.get_json()["entry"][0]["response"]["location"].split("/")[1]
     assert world.read("A", f"Slot/{made}")["status"] == "busy"
+
+
+def test_history_may_hold_past_slots(world: Campaign) -> None:
+    """A finished visit (status fulfilled) or the server's own import keeps a past Slot busy;
+    only a new booking by a caller needs a future one."""
+    from fhir_server.interactions import crud
+
+    schedule = world.schedule(f"Practitioner/{world.doctor}")
+    past = world.slot(schedule, at(-3, 9), at(-3, 9, 30))
+    older = world.slot(schedule, at(-4, 9), at(-4, 9, 30))
+    visit = _appointment(world, world.a["patient"], past, at(-3, 9), at(-3, 9, 30),
+                         status="fulfilled")
+    assert world.send("practitioner", "POST", "/Appointment", visit).status_code == 201
+    assert world.read("A", f"Slot/{past}")["status"] == "busy"
+    imported = _appointment(world, world.a["patient"], older, at(-4, 9), at(-4, 9, 30))
+    crud.create(world.app.extensions["fhir"].internal(), "Appointment", imported)
+    assert world.read("A", f"Slot/{older}")["status"] == "busy"
