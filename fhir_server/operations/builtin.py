@@ -3,6 +3,7 @@
 import fhir_server.operations.everything  # noqa: F401
 import fhir_server.operations.export  # noqa: F401
 import fhir_server.operations.health_cards  # noqa: F401
+import fhir_server.operations.immunization_forecast  # noqa: F401
 import fhir_server.operations.match  # noqa: F401
 import fhir_server.operations.scheduling  # noqa: F401
 import fhir_server.operations.terminology  # noqa: F401
