@@ -17,7 +17,7 @@ from authlib.integrations.requests_client import OAuth2Session
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.api.auth_helpers import PASSWORD, bearer
+from tests.api.auth_helpers import PASSWORD, bearer, register
 from tests.api.smart_fixtures import *  # noqa: F403 - the fixtures
 from tests.api.smart_fixtures import APP_SCOPE, REDIRECT, immunization
 from tests.api.smart_pages import parse, submit
@@ -185,7 +185,7 @@ def test_refresh_token_rotates_and_a_reuse_revokes(web: FlaskClient, token_url: 
 def test_a_password_reset_ends_the_apps_refresh_tokens(smart_app: Flask, web: FlaskClient,
                                                        token_url: str) -> None:
     """A reset ends every session of the account, the apps' ones included."""
-    from tests.api.auth_helpers import register, sms_codes
+    from tests.api.auth_helpers import sms_codes
 
     citizen = register(smart_app, web, "Hoàng Thị Lan")
     verifier = secrets.token_urlsafe(48)
@@ -237,3 +237,25 @@ def test_the_citizen_may_untick_scopes(web: FlaskClient, family: dict[str, Any])
     nothing = submit(web, page, "consent", untick=tuple(APP_SCOPE.split()), decision="allow")
     query = parse_qs(urlsplit(nothing.headers["Location"]).query)
     assert query["error"] == ["access_denied"] and query["state"] == [state]
+
+
+def test_unlinking_the_member_ends_the_apps_refresh(smart_app: Flask, web: FlaskClient,
+                                                    token_url: str) -> None:
+    """A refresh token for a family member stops working once the member is unlinked."""
+    holder = register(smart_app, web, "Đỗ Văn Hải")
+    added = web.post("/auth/family", headers=bearer(holder["access_token"]),
+                     json={"full_name": "Đỗ Thị Mai", "relationship": "DAU"})
+    assert added.status_code == 201, added.get_json()
+    member = added.get_json()["member"]
+    verifier = secrets.token_urlsafe(48)
+    session = _session(token_endpoint_auth_method="none")
+    location = launch(web, session, verifier, holder["phone"], pick=member)
+    token = session.fetch_token(token_url, authorization_response=location,
+                                code_verifier=verifier)
+    assert token["patient"] == member
+    own = added.get_json()["access_token"]
+    assert web.delete(f"/auth/family/{member}", headers=bearer(own)).status_code == 200
+    refreshed = web.post("/token", data={"grant_type": "refresh_token",
+                                         "client_id": "citizen-app",
+                                         "refresh_token": token["refresh_token"]})
+    assert refreshed.status_code == 400 and refreshed.get_json()["error"] == "invalid_grant"
