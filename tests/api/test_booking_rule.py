@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from fhir_server.interactions import crud
 from tests.api.campaign_world import Campaign, at, expressions
 
 
@@ -148,8 +149,6 @@ def test_transaction_bundles_follow_the_rule(world: Campaign) -> None:
 def test_history_may_hold_past_slots(world: Campaign) -> None:
     """A finished visit (status fulfilled) or the server's own import keeps a past Slot busy;
     only a new booking by a caller needs a future one."""
-    from fhir_server.interactions import crud
-
     schedule = world.schedule(f"Practitioner/{world.doctor}")
     past = world.slot(schedule, at(-3, 9), at(-3, 9, 30))
     older = world.slot(schedule, at(-4, 9), at(-4, 9, 30))
