@@ -60,6 +60,9 @@ def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str,
     return raw
 
 
+ENVIRONMENTS = ("development", "production")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the app needs to know about its deployment."""
@@ -94,6 +97,7 @@ class Settings:
     cors_origins: tuple[str, ...] = ("*",)  # browser origins allowed (FHIR API and /auth)
     db_timeout_ms: int = 2000  # server selection timeout: a database outage answers 503 fast
     home: str = "var"  # FHIR_HOME: key, export, outbox and embedded-store files live here
+    environment: str = "development"  # FHIR_ENV: production refuses an http card issuer
     clock: Callable[[], datetime] = field(default=utc_now, compare=False)
 
     @classmethod
@@ -136,8 +140,9 @@ class Settings:
                 "FHIR_CORS_ORIGINS", "*").split(",") if o.strip()),
             db_timeout_ms=db_timeout_ms(env),
             home=home,
+            environment=_choice(env, "FHIR_ENV", cls.environment, ENVIRONMENTS),
         )
-        return replace(settings, **overrides)  # type: ignore[arg-type]
+        return check_production(replace(settings, **overrides))  # type: ignore[arg-type]
 
     @property
     def unique_systems(self) -> dict[str, tuple[str, ...]]:
@@ -151,3 +156,13 @@ class Settings:
     def issuer(self) -> str:
         """The SMART Health Card issuer URL (`iss`): FHIR_SERVER_SHC_ISSUER or the base URL."""
         return self.shc_issuer or self.base_url
+
+
+def check_production(settings: Settings) -> Settings:
+    """Refuse to start production (FHIR_ENV=production) with a health-card issuer not on https."""
+    if settings.environment == "production" and not settings.issuer.startswith("https://"):
+        raise ValueError(
+            f"FHIR_ENV=production needs an https health-card issuer, but it is {settings.issuer!r}"
+            ": set FHIR_BASE_URL (or FHIR_SERVER_SHC_ISSUER) to the public https URL "
+            "(SMART Health Cards: iss uses https), or leave FHIR_ENV unset for development")
+    return settings

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from fhir_server.repository import Repository
 
-RULE_MODULES = ("fhir_server.scheduling.rules",)  # each calls add_write_rule on import
+RULE_MODULES = ("fhir_server.scheduling.rules",  # each calls add_write_rule on import
+                "fhir_server.health_cards.rules",
+                "fhir_server.campaign.rules")
 _WRITE_RULES: dict[str, list[WriteRule]] = {}
 _loaded: list[bool] = []
 

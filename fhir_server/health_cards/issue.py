@@ -47,6 +47,7 @@ class IssuedCard:
     kid: str
     rid: str | None
     doses: int
+    carried: tuple[str, ...] = ()  # ids of the Immunizations on the card, in card order
 
     @property
     def numeric(self) -> str:
@@ -82,41 +83,58 @@ def jws_length(payload: bytes, kid: str) -> int:
 def issue_cards(patient: Mapping[str, Any], immunizations: Iterable[Mapping[str, Any]], *,
                 iss: str, keys: KeyStore, now: float, exp: float | None = None,
                 lookup_display: DisplayLookup | None = None, legacy_types: bool = True,
-                with_rid: bool = True) -> list[IssuedCard]:
-    """Sign the patient's completed immunizations (verified identity only) into single-QR cards."""
+                with_rid: bool = True, rid_subject: str | None = None,
+                development: bool = False) -> list[IssuedCard]:
+    """Sign the patient's completed immunizations (verified identity only) into single-QR cards.
+
+    The rid is the spec's HMAC of the patient id (every card of the patient shares it), or,
+    with `rid_subject`, of `<rid_subject>.<n>` for the n-th card: one rid per card, so a card
+    can be revoked alone (a voided dose revokes the cards that carried it, not the others).
+    `development` signs for an http issuer (a development server; verifiers will not trust it).
+    """
     chosen = select_resources(dict(patient), [dict(i) for i in immunizations])
     person = {"resourceType": "Patient", "id": patient.get("id"), **verified_identity(patient)}
     signing = keys.active_signing_key()
-    rid = keys.rid_for(str(person.get("id")), signing.kid) if with_rid else None
 
-    def payload(group: Sequence[dict[str, Any]]) -> bytes:
+    def rid_of(number: int) -> str | None:
+        if not with_rid:
+            return None
+        subject = str(person.get("id")) if rid_subject is None else f"{rid_subject}.{number}"
+        return keys.rid_for(subject, signing.kid)
+
+    def payload(group: Sequence[dict[str, Any]], number: int) -> bytes:
         bundle = build_bundle(person, group, lookup_display)
-        claims = build_claims(bundle, iss, now, exp=exp, rid=rid, legacy_types=legacy_types)
+        claims = build_claims(bundle, iss, now, exp=exp, rid=rid_of(number),
+                              legacy_types=legacy_types, development=development)
         return deflate(to_json(claims))
 
     def fits(data: bytes) -> bool:
         return jws_length(data, signing.kid) <= MAX_SINGLE_JWS
 
-    whole = payload(chosen)
+    def card(packed: bytes, group: Sequence[dict[str, Any]], number: int) -> IssuedCard:
+        return IssuedCard(signing.sign(packed), signing.kid, rid_of(number), len(group),
+                          tuple(str(imm.get("id")) for imm in group if imm.get("id")))
+
+    whole = payload(chosen, 0)
     if fits(whole):
-        return [IssuedCard(signing.sign(whole), signing.kid, rid, len(chosen))]
+        return [card(whole, chosen, 0)]
     cards: list[IssuedCard] = []
     group: list[dict[str, Any]] = []
     packed = b""
     for imm in chosen:
-        candidate = payload([*group, imm])
+        candidate = payload([*group, imm], len(cards))
         if fits(candidate):
             group, packed = [*group, imm], candidate
             continue
         if not group:
             raise CardTooLarge("one immunization alone does not fit in a single QR code "
                                f"(JWS > {MAX_SINGLE_JWS} characters)")
-        cards.append(IssuedCard(signing.sign(packed), signing.kid, rid, len(group)))
-        group, packed = [imm], payload([imm])
+        cards.append(card(packed, group, len(cards)))
+        group, packed = [imm], payload([imm], len(cards))
         if not fits(packed):
             raise CardTooLarge("one immunization alone does not fit in a single QR code "
                                f"(JWS > {MAX_SINGLE_JWS} characters)")
-    cards.append(IssuedCard(signing.sign(packed), signing.kid, rid, len(group)))
+    cards.append(card(packed, group, len(cards)))
     return cards
 
 

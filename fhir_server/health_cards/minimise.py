@@ -75,16 +75,21 @@ def _security(resource: Resource) -> dict[str, Any] | None:
     return {"security": security} if security else None
 
 
+NAME_PARTS = ("family", "given", "text")  # text: the name as written ("Nguyễn Văn An")
+
+
 def minimise_patient(patient: Resource) -> Resource:
-    """Patient with name (family, given) and birthDate only."""
+    """Patient with name (family, given, text) and birthDate only.
+
+    HumanName.text is kept as written, so a Vietnamese name stays in its own order (family
+    name first: "Nguyễn Văn An") instead of being rebuilt from given + family.
+    """
     out: Resource = {"resourceType": "Patient"}
     names = []
     for name in patient.get("name") or []:
         if not isinstance(name, dict):
             continue
-        kept = {k: name[k] for k in ("family", "given") if name.get(k)}
-        if not kept and name.get("text"):
-            kept = {"text": name["text"]}
+        kept = {k: name[k] for k in NAME_PARTS if name.get(k)}
         if kept:
             names.append(kept)
     if names:
@@ -98,7 +103,7 @@ def _preferred_names(patient: Resource, kept: list[dict[str, Any]]) -> list[dict
     """The official name if there is one (a card shows one name), else every kept name."""
     for name in patient.get("name") or []:
         if isinstance(name, dict) and name.get("use") == "official":
-            official = {k: name[k] for k in ("family", "given") if name.get(k)}
+            official = {k: name[k] for k in NAME_PARTS if name.get(k)}
             if official:
                 return [official]
     return kept

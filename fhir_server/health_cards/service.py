@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -47,18 +49,45 @@ class HealthCardService:
                         else TrustedIssuers())
         self.trusted.add_keystore(self.issuer, "this server", self.keys)
 
+    @property
+    def development(self) -> bool:
+        """True when the issuer is not https: cards are for testing only (development mode)."""
+        return not self.issuer.startswith("https://")
+
     def issue(self, patient: dict[str, Any], immunizations: Iterable[dict[str, Any]],
               lookup_display: Any = None) -> list[IssuedCard]:
-        """Sign the patient's completed immunizations and keep the cards."""
+        """Sign the patient's completed immunizations and keep the cards (one rid per card)."""
+        patient_id = str(patient.get("id"))
+        serial = secrets.token_urlsafe(12)  # this issuance: the cards' rids derive from it
         cards = issue_cards(patient, list(immunizations), iss=self.issuer, keys=self.keys,
-                            now=self.clock().timestamp(), lookup_display=lookup_display)
+                            now=self.clock().timestamp(), lookup_display=lookup_display,
+                            rid_subject=f"{patient_id}/{serial}",
+                            development=self.development)
         for card in cards:
-            self.cards.keep(CardRecord(card_id(card.jws), card.jws, str(patient.get("id")),
-                                       card.kid), self.clock())
+            self.cards.keep(CardRecord(card_id(card.jws), card.jws, patient_id, card.kid,
+                                       card.rid, card.carried), self.clock())
         return cards
+
+    def revoke_carrying(self, immunization_id: str) -> list[str]:
+        """Revoke every kept card that carried this dose (its rid onto its key's CRL)."""
+        done: list[str] = []
+        for record in self.cards.carrying(immunization_id):
+            if record.rid is None or record.revoked is not None:
+                continue
+            try:
+                self.keys.revoke(rid=record.rid, kid=record.kid)
+            except KeyStoreError:  # the key was withdrawn: its cards no longer verify anyway
+                log.warning("card %s: key %s is gone, nothing to revoke", record.id, record.kid)
+            done.append(record.id)
+        self.cards.mark_revoked(done, self.clock())
+        if done:
+            log.info("Immunization/%s voided: %d card(s) revoked", immunization_id, len(done))
+        return done
 
     def verify(self, data: bytes | str, options: VerifyOptions) -> VerificationResult:
         """Verify a card against the trusted issuers (ours included) at the current time."""
+        if self.development:  # our own http issuer: a warning, not an invalid card
+            options = replace(options, development_issuers=frozenset({self.issuer}))
         return verify(data, self.trusted, now=self.clock().timestamp(), options=options)
 
     def stored(self, identifier: str) -> StoredCard | None:

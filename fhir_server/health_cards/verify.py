@@ -51,6 +51,21 @@ class VerifyOptions:
 
     strict: bool = True
     clock_skew: int = 60  # seconds of tolerance for an nbf slightly in the future
+    # issuers accepted on plain http (this server in development mode): a warning, not invalid
+    development_issuers: frozenset[str] = frozenset()
+
+
+def _claim_problems(claims: Mapping[str, Any], options: VerifyOptions,
+                    findings: Findings) -> None:
+    """check_claims' reasons; a development issuer's missing https is only a warning."""
+    iss = claims.get("iss")
+    http = f"iss {iss!r} must use https"
+    for problem in check_claims(claims):
+        if iss in options.development_issuers and problem == http:
+            findings.warnings.append(f"development issuer {iss}: not https, so this card is "
+                                     "for testing only (SMART Health Cards: iss uses https)")
+        else:
+            findings.add(INVALID, problem)
 
 
 def text_hygiene(text: str, what: str, findings: Findings, strict: bool) -> str:
@@ -131,7 +146,7 @@ def verify_jws(jws: str, trusted: TrustedIssuers, *, now: float | None = None,
         if isinstance(header.get("kid"), str) and sig_problem is None:
             _signature_only(parts, header["kid"], trusted, findings)
         return _done(findings)
-    findings.extend(INVALID, check_claims(claims))
+    _claim_problems(claims, options, findings)
     findings.warnings += [f"vc.type {t!r} is not understood and is ignored (spec)"
                           for t in unknown_types(claims)]
     vc = claims.get("vc") if isinstance(claims.get("vc"), Mapping) else {}

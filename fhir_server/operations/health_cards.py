@@ -44,15 +44,13 @@ def patient_immunizations(svc: Services, patient_id: str) -> list[dict[str, Any]
         "Immunization", of(compartment_term("Immunization", [patient_id]))) if version.resource]
 
 
-def _resource_links(svc: Services, patient_id: str, cards: list[IssuedCard],
-                    chosen: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _resource_links(svc: Services, patient_id: str, cards: list[IssuedCard]
+                    ) -> list[dict[str, Any]]:
     links: list[dict[str, Any]] = []
-    position = 0
     base = svc.settings.base_url
     for index, card in enumerate(cards):
         hosted = [f"{base}/Patient/{patient_id}"] + [
-            f"{base}/Immunization/{imm['id']}" for imm in chosen[position:position + card.doses]]
-        position += card.doses
+            f"{base}/Immunization/{dose}" for dose in card.carried]
         for number, url in enumerate(hosted):
             links.append({"name": "resourceLink", "part": [
                 {"name": "vcIndex", "valueInteger": index},
@@ -61,10 +59,45 @@ def _resource_links(svc: Services, patient_id: str, cards: list[IssuedCard],
     return links
 
 
+def card_urls(base: str, card: IssuedCard) -> dict[str, str]:
+    """The download URLs of an issued card: QR PNG and SVG, shc:/ text, .smart-health-card."""
+    stem = f"{base}/health-cards/{card_id(card.jws)}"
+    return {"qrPng": f"{stem}.png", "qrSvg": f"{stem}.svg", "shcText": f"{stem}.txt",
+            "download": f"{stem}.smart-health-card"}
+
+
+def _app_cards(svc: Services, cards: list[IssuedCard], development: bool,
+               issuer: str) -> list[dict[str, Any]]:
+    """One `healthCard` parameter per card for the app (ignored by other SHC clients)."""
+    found = []
+    for index, card in enumerate(cards):
+        urls = card_urls(svc.settings.base_url, card)
+        found.append({"name": "healthCard", "part": [
+            {"name": "vcIndex", "valueInteger": index},
+            {"name": "id", "valueString": card_id(card.jws)},
+            *({"name": name, "valueUrl": url} for name, url in urls.items()),
+            {"name": "shc", "valueString": card.numeric},
+            {"name": "doses", "valueInteger": card.doses},
+            {"name": "issuer", "valueUri": issuer},
+            {"name": "issuerMode", "valueCode": "development" if development
+             else "production"}]})
+    return found
+
+
+def development_outcome(issuer: str) -> dict[str, Any]:
+    """The warning a development server's cards come with (http issuer, not verifiable)."""
+    return {"resourceType": "OperationOutcome", "issue": [{
+        "severity": "warning", "code": "business-rule",
+        "diagnostics": f"Development mode: the issuer {issuer} is not https, so these cards "
+                       "are for testing only and no verifier outside this server will accept "
+                       "them (set FHIR_BASE_URL to the public https URL and FHIR_ENV=production)"}]}
+
+
 @operation("health-cards-issue", instance=True, types=("Patient",), methods=("POST",),
            access="instance-read",
            definition="https://smarthealth.cards/OperationDefinition/patient-i-health-cards-issue",
-           documentation="Issue SMART Health Cards (ES256 JWS) for the patient's doses")
+           documentation="Issue SMART Health Cards (ES256 JWS) for the patient's doses; "
+                         "healthCard parameters carry the QR, shc:/ and file URLs")
 def health_cards_issue(svc: Services, call: OperationCall) -> OperationResult:
     """Sign the patient's completed immunizations into SMART Health Cards."""
     patient_id = str(call.resource_id)
@@ -83,11 +116,13 @@ def health_cards_issue(svc: Services, call: OperationCall) -> OperationResult:
                          if parse_instant(imm["meta"]["lastUpdated"]) >= moment]
     service = card_service(svc)
     cards = service.issue(patient, immunizations)
-    chosen = sorted((imm for imm in immunizations if imm.get("status") == "completed"),
-                    key=lambda imm: str(imm.get("occurrenceDateTime") or ""))
-    parameters = [{"name": "verifiableCredential", "valueString": card.jws} for card in cards]
-    parameters += _resource_links(svc, patient_id, cards, chosen)
-    links = ", ".join(f'<{svc.settings.base_url}/health-cards/{card_id(card.jws)}.png>; '
+    parameters: list[dict[str, Any]] = [{"name": "verifiableCredential", "valueString": card.jws}
+                                        for card in cards]
+    parameters += _resource_links(svc, patient_id, cards)
+    parameters += _app_cards(svc, cards, service.development, service.issuer)
+    if service.development:
+        parameters.append({"name": "outcome", "resource": development_outcome(service.issuer)})
+    links = ", ".join(f'<{card_urls(svc.settings.base_url, card)["qrPng"]}>; '
                       f'rel="qr"; type="image/png"' for card in cards)
     return OperationResult({"resourceType": "Parameters", "parameter": parameters},
                            headers={"Link": links})

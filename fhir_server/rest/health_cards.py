@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app
 
-from fhir_server.errors import NotFound
+from fhir_server.errors import Gone, NotFound
 from fhir_server.health_cards.encoding import jws_to_numeric
 from fhir_server.health_cards.errors import KeyStoreError
 from fhir_server.health_cards.issue import MEDIA_TYPE, health_card_file
@@ -28,11 +28,14 @@ def _service() -> HealthCardService:
 @health_cards.get("/health-cards/<card_id>.<kind>")
 @carries("read")
 def card(card_id: str, kind: str) -> Response:
-    """An issued card as QR PNG/SVG, shc:/ text or .smart-health-card file."""
+    """An issued card as QR PNG/SVG, shc:/ text or .smart-health-card file (410 if revoked)."""
     stored = _service().stored(card_id) if len(card_id) == 64 else None
     if stored is None:
         raise NotFound("No such health card")
     crud.read(request_services(), "Patient", stored.patient_id)  # access check
+    if stored.revoked is not None:
+        raise Gone(f"This health card was revoked on {stored.revoked.date().isoformat()}: a dose "
+                   "it carried was voided. Ask for a new card ($health-cards-issue)")
     if kind == "png":
         return Response(render_png(stored.jws), content_type="image/png")
     if kind == "svg":

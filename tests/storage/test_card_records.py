@@ -39,3 +39,23 @@ def test_keep_again_replaces(db: Database[Any]) -> None:
     found = cards.find("c" * 64)
     assert found is not None and found.kid == "kid-2"
     assert db[CARDS].count_documents({}) == 1
+
+
+# revocation needs the cards that carried a dose: found by Immunization id (indexed), each once
+def test_cards_carrying_a_dose_and_marked_revoked(db: Database[Any]) -> None:
+    cards = CardRecords(db)
+    first = CardRecord("d" * 64, "h.p.s", "pat-1", "kid-1", "rid-1", ("imm-1",))
+    second = CardRecord("e" * 64, "h.p.t", "pat-1", "kid-1", "rid-2", ("imm-1", "imm-2"))
+    cards.keep(first, ISSUED)
+    cards.keep(second, ISSUED)
+    assert {c.id for c in cards.carrying("imm-1")} == {first.id, second.id}
+    assert [c.id for c in cards.carrying("imm-2")] == [second.id]
+    assert cards.carrying("imm-3") == []
+    assert any("doses" in index["key"] for index in db[CARDS].list_indexes())
+    cards.mark_revoked([second.id], ISSUED)
+    again = datetime(2027, 1, 1, tzinfo=UTC)
+    cards.mark_revoked([second.id], again)  # the first revocation time stays
+    revoked = cards.find(second.id)
+    assert revoked is not None and revoked.revoked == ISSUED and revoked.rid == "rid-2"
+    assert revoked.doses == ("imm-1", "imm-2")
+    assert cards.find(first.id) == first  # untouched: not revoked
