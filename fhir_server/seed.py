@@ -9,6 +9,7 @@ from typing import Any
 from fhir_server.errors import NotFound
 from fhir_server.interactions import crud
 from fhir_server.interactions.context import Services
+from fhir_server.vaccination.outreach import announce_dose, update_recommendation
 
 
 def demo_resources() -> list[dict[str, Any]]:
@@ -44,6 +45,9 @@ def seed_accounts(svc: Services) -> list[str]:
     return lines
 
 
+WAITING_SMS = ("demo-tran-thi-lan", "demo-lan-dose-1")  # vaccinated, no app yet: her SMS waits
+
+
 def seed(svc: Services) -> int:
     """Create the demo resources that do not exist yet; returns how many were created."""
     created = 0
@@ -53,4 +57,7 @@ def seed(svc: Services) -> int:
         except NotFound:
             crud.update(svc, resource["resourceType"], resource["id"], resource)
             created += 1
+    patient, dose = WAITING_SMS  # the site's texts for her, as if the nurse had just typed it
+    recommendation = update_recommendation(svc, patient)
+    announce_dose(svc, dose, crud.read(svc, "Immunization", dose).resource or {}, recommendation)
     return created

@@ -29,8 +29,11 @@ def test_seed_loads_demo_data_once(mongo_uri: str, monkeypatch: pytest.MonkeyPat
     assert main(["seed"]) == 0  # idempotent: nothing is created twice
     with MongoClient(mongo_uri) as client:
         db = client[database]
-        assert db["Patient"].count_documents({}) == 3
-        assert db["history"].count_documents({}) == len(demo_resources())
+        assert db["Patient"].count_documents({}) == 4
+        # the demo data, plus the next-dose proposal and the in-app notice of the dose
+        # whose SMS waits (issue 14 point 12), each written once
+        assert db["history"].count_documents({}) == len(demo_resources()) + 2
+        assert db["Communication"].count_documents({}) == 1
         client.drop_database(database)
 
 

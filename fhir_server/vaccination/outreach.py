@@ -95,6 +95,8 @@ def update_recommendation(svc: Services, patient_id: str) -> dict[str, Any] | No
         if existing is None:
             return dict(server.store.create("ImmunizationRecommendation", proposed).resource
                         or proposed)
+        if (existing.resource or {}).get("recommendation") == proposed["recommendation"]:
+            return dict(existing.resource or {})  # unchanged: no new version
         return dict(server.store.update("ImmunizationRecommendation", existing.id,
                                         {**proposed, "id": existing.id})[0].resource or {})
 
@@ -122,16 +124,25 @@ def dose_recorded(svc: Services, version: StoredVersion,
     if not (voided or given_now):
         return
     recommendation = update_recommendation(svc, patient_id)
-    if not given_now:
+    if given_now:
+        announce_dose(svc, version.id, immunization, recommendation)
+
+
+def announce_dose(svc: Services, immunization_id: str, immunization: Mapping[str, Any],
+                  recommendation: dict[str, Any] | None) -> None:
+    """The in-app notice and the one SMS of a recorded dose (with the next date, if any)."""
+    patient_id = _patient_id(immunization)
+    if patient_id is None:
         return
+    version_id = immunization_id
     server = svc.internal()
     patient = server.store.read("Patient", patient_id).resource or {}
     name, when = patient_name(patient), str(immunization["occurrenceDateTime"])[:10]
     vaccine = next((c.get("display") for c in immunization.get("vaccineCode", {})
                     .get("coding", []) if c.get("display")), "vac xin")
     site = _site_name(svc, immunization)
-    notice = Notice("dose-recorded", patient_id, f"Immunization/{version.id}",
-                    f"dose-recorded/{version.id}", {"name": name, "when": when, "site": site})
+    notice = Notice("dose-recorded", patient_id, f"Immunization/{version_id}",
+                    f"dose-recorded/{version_id}", {"name": name, "when": when, "site": site})
     with acting_as(INTERNAL_PRINCIPAL):
         server.store.transact(lambda: record(server, notice, datetime.now(VIETNAM)))
     due = next_due(recommendation) if recommendation else None
@@ -140,7 +151,7 @@ def dose_recorded(svc: Services, version: StoredVersion,
     text = DOSE.format(prefix=PREFIX, name=name, dose=dose, vaccine=vaccine, when=when,
                        site=site, next=NEXT.format(when=due[1].isoformat()) if due else "",
                        invite="" if _has_account(svc, patient_id) else INVITE_TAIL)
-    _text(svc, f"dose/{version.id}", phone_of(server, patient_id), " ".join(text.split()))
+    _text(svc, f"dose/{version_id}", phone_of(server, patient_id), " ".join(text.split()))
 
 
 add_effect("Patient", invite)
