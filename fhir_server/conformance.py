@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PROFILES_ROOT = REPO_ROOT / "profiles"
 TERMINOLOGY_ROOT = REPO_ROOT / "terminology"
-PROFILE_FOLDERS = ("structuredefinitions", "questionnaires", "valuesets")
+PROFILE_FOLDERS = ("structuredefinitions", "questionnaires", "valuesets", "searchparameters")
 TERMINOLOGY_FOLDERS = ("codesystems", "valuesets", "conceptmaps")
 SOURCE_PREFIX = "urn:fhir-server:conformance:"
 _NO_FOLDER = REPO_ROOT / "var" / "no-terminology-folder"  # never created: extras only
@@ -149,6 +149,9 @@ def install(services: Services) -> None:
     checker = profile_checker(services.settings, server.store)
     services.checkers.append(checker)
     services.components["profiles"] = checker
+    from fhir_server.campaign.advice import ReactionAdvice
+
+    services.checkers.append(ReactionAdvice())  # red-flag reaction reports: the 115 advice
     if services.settings.identifier_rules:
         from fhir_server.validation.identifier_rules import VN_PATIENT, IdentifierChecker
 

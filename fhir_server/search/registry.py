@@ -1,4 +1,5 @@
-"""The search parameters of every stored type, built from the official R4 SearchParameters.
+"""The search parameters of every stored type, built from the official R4 SearchParameters
+(and this server's own, search/custom.py).
 
 The single source for extraction, query compilation and the CapabilityStatement.
 """
@@ -12,6 +13,7 @@ from functools import cache
 from typing import Any
 
 from fhir_server.resource_types import RESOURCE_TYPES
+from fhir_server.search.custom import custom_parameters_for
 from fhir_server.search.paths import Term, compile_expression
 from fhir_server.spec import bindings, search_parameters_for, union_terms, value_set_codes
 
@@ -131,7 +133,7 @@ def _build(type_name: str, code: str, definition: dict[str, Any],
 @cache
 def params_for(type_name: str) -> dict[str, SearchParam]:
     """code -> SearchParam for one stored type (supported or not)."""
-    definitions = search_parameters_for(type_name)
+    definitions = {**search_parameters_for(type_name), **custom_parameters_for(type_name)}
     by_url = {d["url"]: d["type"] for d in definitions.values()}
     return {code: _build(type_name, code, definition, by_url)
             for code, definition in sorted(definitions.items())}

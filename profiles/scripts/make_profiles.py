@@ -1,4 +1,5 @@
-"""Generate profiles/: StructureDefinitions (differential + snapshot), Questionnaires, ValueSets.
+"""Generate profiles/: StructureDefinitions (differential + snapshot), Questionnaires, ValueSets,
+SearchParameters.
 
     .venv/bin/python profiles/scripts/make_profiles.py          # write the files
     .venv/bin/python profiles/scripts/make_profiles.py --check  # exit 1 if any file is stale
@@ -18,17 +19,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parents[2]))
 
 from common import ROOT, dump  # noqa: E402
-from questionnaires import all_questionnaires, value_sets  # noqa: E402
+from questionnaires import all_questionnaires, search_parameters, value_sets  # noqa: E402
 from structure_definitions import all_structure_definitions  # noqa: E402
 
 FOLDERS = {"StructureDefinition": "structuredefinitions", "Questionnaire": "questionnaires",
-           "ValueSet": "valuesets"}
+           "ValueSet": "valuesets", "SearchParameter": "searchparameters"}
 
 
 def outputs() -> dict[Path, bytes]:
     """Every file of profiles/ this script owns, with its content."""
     resources: list[dict[str, Any]] = [*all_structure_definitions(), *all_questionnaires(),
-                                       *value_sets()]
+                                       *value_sets(), *search_parameters()]
     return {ROOT / FOLDERS[r["resourceType"]] / f"{r['id']}.json": dump(r) for r in resources}
 
 

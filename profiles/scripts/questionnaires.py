@@ -1,5 +1,6 @@
-"""The Questionnaires (health declaration, post-vaccination reaction survey) and the small
-ValueSets the profiles bind to that terminology/ does not hold."""
+"""The Questionnaires (health declaration, post-vaccination reaction survey), the small
+ValueSets the profiles bind to that terminology/ does not hold, and the custom
+SearchParameter `area` of health declarations."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from typing import Any
 from common import BASE, REACTION, SERIOUSNESS, VS, common, terminology
 
 SEVERITY = "http://terminology.hl7.org/CodeSystem/adverse-event-severity"
+SELF = "Bản thân (self)"
+FAMILY = "Người thân trong gia đình (a linked family member)"
+OTHER = "Người khác không có tài khoản (another person without an account)"
 
 
 def _value_set(id: str, name: str, title: str, include: dict[str, Any]) -> dict[str, Any]:  # noqa: A002
@@ -70,7 +74,23 @@ def health_declaration() -> dict[str, Any]:
     return _questionnaire(
         "vn-health-declaration", "VnHealthDeclaration", "Tờ khai y tế (health declaration)",
         "COVID-19 health declaration modelled on the national form (khai báo y tế toàn dân): "
-        "contact details, travel, symptoms and exposures in the last 14 days.", [
+        "contact details, travel, symptoms and exposures in the last 14 days. For oneself or "
+        "a linked family member the subject is that Patient; for another person without an "
+        "account (declared-for = other) the subject is left out, the declarant is the author "
+        "and the person is identified in the `person` group.", [
+            _item("declared-for", "Khai báo cho (declaring for)", "choice", required=False,
+                  answerOption=_options(SELF, FAMILY, OTHER)),
+            _item("person", "Thông tin người được khai báo (the person declared for)", "group",
+                  enableWhen=[{"question": "declared-for", "operator": "=",
+                               "answerString": OTHER}], item=[
+                _item("person.name", "Họ và tên (full name)", "string", maxLength=100),
+                _item("person.birthDate", "Ngày sinh (date of birth)", "date"),
+                _item("person.gender", "Giới tính (gender)", "choice", required=False,
+                      answerValueSet="http://hl7.org/fhir/ValueSet/administrative-gender"),
+                _item("person.cccd", "Số CCCD/CMND (identity card number)", "string",
+                      required=False, maxLength=12),
+                _item("person.phone", "Số điện thoại (phone)", "string", required=False,
+                      maxLength=20)]),
             _item("contact", "Thông tin liên lạc (contact details)", "group", item=[
                 _item("contact.phone", "Số điện thoại (phone)", "string"),
                 _item("contact.province", "Tỉnh/thành phố nơi ở (province)", "choice",
@@ -108,11 +128,17 @@ def reaction_survey() -> dict[str, Any]:
         "Theo dõi phản ứng sau tiêm chủng (post-vaccination reaction survey)",
         "What the vaccinated person (or carer) reports after a COVID-19 vaccination. The "
         "subject is the vaccinated person; red-flag signs are the Ministry of Health's warning "
-        "signs that require going to a health facility at once.", [
+        "signs that require going to a health facility at once. `immunization` names the dose "
+        "in the subject's record (else it is found by vaccine and date).", [
+            _item("immunization", "Mũi tiêm trong sổ sức khỏe (the recorded dose)", "reference",
+                  required=False),
             _item("vaccine", "Vắc xin đã tiêm (vaccine)", "choice",
                   answerValueSet=terminology("ValueSet", "vn-covid19-vaccine")),
             _item("dose", "Mũi tiêm thứ (dose number)", "integer"),
             _item("vaccination-date", "Ngày tiêm (vaccination date)", "date"),
+            _item("target-group", "Nhóm đối tượng ưu tiên (priority target group)", "choice",
+                  required=False,
+                  answerValueSet=terminology("ValueSet", "vn-covid19-priority-group")),
             _item("onset", "Thời điểm bắt đầu có phản ứng (onset)", "dateTime"),
             _item("symptoms", "Các phản ứng (symptoms)", "choice", repeats=True,
                   answerValueSet=terminology("ValueSet", "vn-post-vaccination-reaction")),
@@ -136,6 +162,21 @@ def reaction_survey() -> dict[str, Any]:
                                "answerString": "Nhập viện (hospitalised)"}],
                   enableBehavior="any"),
         ])
+
+
+def search_parameters() -> list[dict[str, Any]]:
+    """Custom SearchParameters: where a health declaration was made (province or commune)."""
+    return [{
+        "resourceType": "SearchParameter", "id": "vn-questionnaireresponse-area",
+        "url": f"{BASE}/SearchParameter/vn-questionnaireresponse-area",
+        "name": "VnQuestionnaireResponseArea", **common(),
+        "description": "The province and commune answered in a health declaration "
+                       "(contact.province, contact.commune): search by either code, e.g. "
+                       "area=01 (Hà Nội) or area=00004, with or without the code system.",
+        "code": "area", "base": ["QuestionnaireResponse"], "type": "token",
+        "expression": "QuestionnaireResponse.item.where(linkId='contact').item.where("
+                      "linkId='contact.province' or linkId='contact.commune').answer.value",
+        "xpathUsage": "normal"}]
 
 
 def all_questionnaires() -> list[dict[str, Any]]:

@@ -167,6 +167,13 @@ def test_stored_questionnaire_through_the_api(client: FlaskClient) -> None:
 
 
 def test_survey_through_the_api(client: FlaskClient) -> None:
+    # a reaction report names a recorded dose of its subject (fhir_server/campaign/reactions.py)
+    assert client.post("/Immunization", headers=FHIR_JSON, json={
+        "resourceType": "Immunization", "status": "completed",
+        "vaccineCode": {"coding": [{"system": f"{CS}/vn-covid19-vaccine",
+                                    "code": "pfizer-biontech"}]},
+        "patient": {"reference": "Patient/p1"},
+        "occurrenceDateTime": "2021-08-01T09:00:00+07:00"}).status_code == 201
     assert client.post("/QuestionnaireResponse", json=survey(),
                        headers=FHIR_JSON).status_code == 201
     broken = survey()
