@@ -5,7 +5,8 @@ Checks: every linkId exists at its place in the Questionnaire's item tree, in or
 repeating a non-repeating item; answers have the value type of the item type; `repeats`;
 `answerOption` and `answerValueSet` (via the terminology service); `maxLength`; groups and
 display items carry no answers; and, once the response is completed or amended, `required`
-items are answered and items disabled by `enableWhen` are not.
+items are answered and items disabled by `enableWhen` are not. A missing item is named by
+its linkId: `QuestionnaireResponse.item.where(linkId='onset')`.
 """
 
 from __future__ import annotations
@@ -116,7 +117,8 @@ class _Check:
             for question in questions:
                 link = question.get("linkId")
                 if question.get("required") and link not in seen and self.enabled(question):
-                    self.report("required", f"Required item '{link}' is missing", path)
+                    self.report("required", f"Required item '{link}' is missing",
+                                f"{path}.item.where(linkId='{link}')")
 
     def item(self, question: Item, item: Item, path: str) -> None:
         """One response item against its question."""

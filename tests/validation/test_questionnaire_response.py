@@ -67,7 +67,7 @@ CASES: list[tuple[str, Callable[[], dict[str, Any]], Callable[[dict[str, Any]], 
     ("unknown linkId", survey, lambda r: r["item"].append(_answer("x", {"valueString": "?"})),
      "error", "structure", "QuestionnaireResponse.item[7].linkId"),
     ("required item missing", survey, lambda r: r["item"].pop(1), "error", "required",
-     "QuestionnaireResponse"),
+     "QuestionnaireResponse.item.where(linkId='dose')"),
     ("answer type", survey, lambda r: _item(r, "dose").update(answer=[{"valueString": "2"}]),
      "error", "structure", "QuestionnaireResponse.item[1].answer[0]"),
     ("repeats", survey, lambda r: _item(r, "dose")["answer"].append({"valueInteger": 3}),
@@ -90,12 +90,13 @@ CASES: list[tuple[str, Callable[[], dict[str, Any]], Callable[[dict[str, Any]], 
         answer=[{"valueString": "x"}]), "error", "structure",
      "QuestionnaireResponse.item[0].answer"),
     ("nested required", declaration, lambda r: r["item"][0]["item"].pop(0), "error",
-     "required", "QuestionnaireResponse.item[0]"),
+     "required", "QuestionnaireResponse.item[0].item.where(linkId='contact.phone')"),
     ("maxLength", declaration, lambda r: r["item"][0]["item"].append(_answer(
         "contact.address", {"valueString": "x" * 201})), "error", "too-long",
      "QuestionnaireResponse.item[0].item[3].answer[0].valueString"),
     ("enabled item required", declaration, lambda r: _item(r, "travel").update(
-        answer=[{"valueBoolean": True}]), "error", "required", "QuestionnaireResponse"),
+        answer=[{"valueBoolean": True}]), "error", "required",
+     "QuestionnaireResponse.item.where(linkId='travel.places')"),
 ]
 
 
