@@ -149,9 +149,9 @@ def install(services: Services) -> None:
     checker = profile_checker(services.settings, server.store)
     services.checkers.append(checker)
     services.components["profiles"] = checker
-    from fhir_server.campaign.advice import ReactionAdvice
+    from fhir_server.campaign.advice import ReactionChecker
 
-    services.checkers.append(ReactionAdvice())  # red-flag reaction reports: the 115 advice
+    services.checkers.append(ReactionChecker(server.store))  # reaction reports: dose, advice
     if services.settings.identifier_rules:
         from fhir_server.validation.identifier_rules import VN_PATIENT, IdentifierChecker
 

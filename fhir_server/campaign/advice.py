@@ -1,27 +1,44 @@
-"""The citizen's answer to a red-flag reaction report: an information issue (hotline 115 and
-what to do) that a write with `Prefer: return=OperationOutcome` (http.html#ops), a bundle
-entry's outcome and $validate carry. A ResourceChecker (interactions/context.py): it never
-refuses a write."""
+"""The reaction-report checker (a ResourceChecker, interactions/context.py), run on every
+write before the Repository's own checks and by $validate:
+
+- a report naming its dose (`immunization` answer) must name a completed Immunization of its
+  own subject: an error issue at that answer otherwise (422, nothing written) -- checked here
+  too, so the citizen learns which field is wrong before the reference itself is refused;
+- a report with a red-flag answer gets an information issue: hotline 115 and what to do,
+  which a write with `Prefer: return=OperationOutcome` (http.html#ops) answers.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fhir_server.campaign.answers import answers
-from fhir_server.campaign.reactions import ADVICE, is_report, red_flags
-from fhir_server.errors import Issue
+from fhir_server.campaign import reactions
+from fhir_server.campaign.answers import first
+from fhir_server.errors import FhirError, Issue
+from fhir_server.interactions.context import Services
+from fhir_server.repository import Repository
+from fhir_server.settings import Settings
 
 
-class ReactionAdvice:
-    """Advice on every reaction report with a red-flag answer."""
+class ReactionChecker:
+    """Checks and advice on reaction reports (see the module docstring)."""
+
+    def __init__(self, server: Repository) -> None:
+        self.server = Services(server, Settings(base_url=server.base_url))
 
     def check(self, resource: dict[str, Any]) -> list[Issue]:
-        """One information issue naming the red-flag answers; none otherwise."""
-        if resource.get("resourceType") != "QuestionnaireResponse" or not is_report(resource):
+        """Issues of a reaction report: a named dose not the subject's; the red-flag advice."""
+        if resource.get("resourceType") != "QuestionnaireResponse" or not reactions.is_report(
+                resource):
             return []
-        flags = red_flags(answers(resource))
-        if not flags:
+        try:
+            report = reactions.parse(resource)
+            if first(report.found, "immunization") is not None:
+                reactions.find_dose(self.server, report)
+        except FhirError as error:
+            return error.issues
+        if not report.flags:
             return []
-        signs = ", ".join(str(a.code) for a in flags)
-        return [Issue("informational", f"{ADVICE} [red flags: {signs}]", "information",
-                      tuple(a.path for a in flags))]
+        signs = ", ".join(str(a.code) for a in report.flags)
+        return [Issue("informational", f"{reactions.ADVICE} [red flags: {signs}]",
+                      "information", tuple(a.path for a in report.flags))]
