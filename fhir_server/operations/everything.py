@@ -5,6 +5,11 @@ The Patient comes first, then each type of the Patient compartment (spec/compart
 name order, each by id. A page holds at most `_count` resources; whenever more exist it carries
 a `next` link with an opaque `_cursor` (the last type and id returned), so nothing is ever cut
 off silently. `_type` and `_since` narrow the record (the Patient itself is always first).
+
+The record is the clinical record, never the audit trail: AuditEvent (who read what) and Group
+(cohorts) are in the Patient compartment but not in the record, for any caller. `_type` takes
+one or more parameters of comma-separated types; a type that is unknown, not in the record, or
+excluded from it is a 400 naming it, as is a `_since` that is not a date/time.
 """
 
 from __future__ import annotations
@@ -29,13 +34,30 @@ from fhir_server.storage.base import StoredVersion
 
 LIMIT = 5000  # the largest (and default) page
 BY_ID = Sort((("_id", 1),))
+NOT_RECORD = frozenset({"AuditEvent", "Group"})  # the audit trail and cohorts: never shown
 
 
 def record_types(wanted: set[str]) -> list[str]:
     """The types of a patient's record in page order: Patient, then its compartment types."""
     members = sorted(name for name in RESOURCE_TYPES if name != "Patient"
-                     and compartment_params(name) and (not wanted or name in wanted))
+                     and name not in NOT_RECORD and compartment_params(name)
+                     and (not wanted or name in wanted))
     return ["Patient", *members]
+
+
+def wanted_types(values: list[str]) -> set[str]:
+    """The types named by the `_type` parameters (400 for one not in a patient's record)."""
+    wanted = {t.strip() for value in values for t in value.split(",") if t.strip()}
+    record = set(record_types(set()))
+    for name in sorted(wanted - record):
+        if name in NOT_RECORD:
+            why = "is not part of the health record (the audit trail and cohorts are not shown)"
+        elif name in RESOURCE_TYPES:
+            why = "is not in the Patient compartment, so it is not part of a patient's record"
+        else:
+            why = "is not a resource type of this server"
+        raise InvalidRequest.at(f"_type: {name[:64]} {why}", "_type", "value")
+    return wanted
 
 
 def encode_cursor(type_name: str, resource_id: str) -> str:
@@ -91,8 +113,9 @@ def everything(svc: Services, call: OperationCall) -> OperationResult:
     """Collect the Patient and the resources that reference it through compartment params."""
     patient_id = str(call.resource_id)
     patient = crud.read(svc, "Patient", patient_id)
-    asked = call.first("_type")
-    wanted = {t.strip() for t in str(asked).split(",") if t.strip()} if asked else set()
+    asked_values = [str(value) for name, value in call.parameters() if name == "_type"]
+    wanted = wanted_types(asked_values)
+    asked = ",".join(sorted(wanted))
     since_value = call.first("_since")
     since = Updated(gte=parse_instant(str(since_value), "_since")) if since_value else None
     count = int_param(str(call.first("_count", LIMIT)), "_count", 1, LIMIT)
