@@ -51,10 +51,23 @@ class IdentifierChecker:
         """Issues of a Patient's identifiers (and of its phone numbers, for citizens/sites)."""
         if resource.get("resourceType") != self.profile.type:
             return []
-        issues = self.validator.validate(resource, self.profile)
+        issues = self.validator.validate(_with_systems(resource), self.profile)
         if current_principal().kind in PHONE_CHECKED_FOR:
             issues += phone_issues(resource)
         return issues
+
+
+def _with_systems(resource: dict[str, Any]) -> dict[str, Any]:
+    """The resource as checked: an identifier with no system gets a placeholder one, so the
+    profile's "system = X implies ..." invariants hold for it (no system: no national number)
+    instead of evaluating to empty; indices, and so the reported paths, stay the same."""
+    identifiers = resource.get("identifier")
+    if not isinstance(identifiers, list) or all(
+            isinstance(i, dict) and i.get("system") for i in identifiers):
+        return resource
+    return {**resource, "identifier": [
+        {**i, "system": "urn:fhir-server:no-system"} if isinstance(i, dict) and
+        not i.get("system") else i for i in identifiers]}
 
 
 def phone_issues(resource: dict[str, Any]) -> list[Issue]:
