@@ -11,7 +11,9 @@ an Immunization (write_rules.py). Cards that did not carry the dose stay valid, 
 
 The revocation is made inside the write's transaction, before the write: should the write
 then fail, the card stays revoked and the next call issues a fresh one; the reverse (a voided
-dose on a card that still verifies) cannot happen. Revoking twice is harmless.
+dose on a card that still verifies) cannot happen. Revoking twice is harmless. A dose no live
+card carries is written as before (no transaction); with FHIR_USE_TRANSACTIONS=0 (a standalone
+MongoDB) the cards are revoked just before the write, with no transaction around it.
 """
 
 from __future__ import annotations
@@ -39,17 +41,30 @@ def voids(proposed: Resource, current: Resource) -> bool:
     return _patient(proposed) != _patient(current)
 
 
+def _cards(repo: Repository) -> Any:
+    """The health-card service of the repository's services (None when cards are off)."""
+    services = getattr(repo, "services", None)
+    return services.components.get("health_cards") if services is not None else None
+
+
 class CardRevocationRule:
     """On Immunization writes: revoke the cards that carried a dose being voided."""
 
     def check(self, repo: Repository, proposed: Resource, current: Resource) -> bool:
-        """Never refuses; True when the write voids a completed dose."""
-        return voids(proposed, current)
+        """Never refuses; True when the write voids a dose that a card still carries."""
+        cards = _cards(repo)
+        if cards is None or current is None or not voids(proposed, current):
+            return False
+        if not cards.carried(str(current.get("id"))):
+            return False  # never on a card: the write needs nothing more
+        if not repo.services.settings.use_transactions:  # a standalone server: no transaction
+            cards.revoke_carrying(str(current.get("id")))  # to join, so revoke before writing
+            return False
+        return True
 
     def apply(self, repo: Repository, proposed: Resource, current: Resource) -> None:
         """Put the rid of every card that carried the dose onto its key's CRL."""
-        services = getattr(repo, "services", None)
-        cards = services.components.get("health_cards") if services is not None else None
+        cards = _cards(repo)
         if cards is not None and current is not None and voids(proposed, current):
             cards.revoke_carrying(str(current.get("id")))
 

@@ -68,6 +68,11 @@ class HealthCardService:
                                        card.rid, card.carried), self.clock())
         return cards
 
+    def carried(self, immunization_id: str) -> bool:
+        """True when a card not yet revoked carries this dose."""
+        return any(record.revoked is None and record.rid is not None
+                   for record in self.cards.carrying(immunization_id))
+
     def revoke_carrying(self, immunization_id: str) -> list[str]:
         """Revoke every kept card that carried this dose (its rid onto its key's CRL)."""
         done: list[str] = []

@@ -201,3 +201,16 @@ def test_development_mode_issues_labelled_cards(make_app: Callable[..., Flask]) 
     assert values["verdict"] == "valid"
     assert any(p["name"] == "warning" and "development issuer" in p["valueString"]
                for p in verified["parameter"])
+
+
+# a standalone MongoDB (FHIR_USE_TRANSACTIONS=0): voiding a dose on a card still revokes the
+# card (just before the write, no transaction to join) and answers 200, never 501/500
+def test_void_without_transactions(make_app: Callable[..., Flask]) -> None:
+    world = World(make_app(auth_required=True, use_transactions=False), verified=True)
+    card = _card(world, "A", world.a["patient"])
+    never_carded = _void(world, "practitioner", world.imm["f"])  # on no card: as before
+    assert never_carded.status_code == 200, never_carded.get_json()
+    assert _verdict(world, card["jws"])[0] == "valid"
+    voided = _void(world, "practitioner", world.imm["a"])
+    assert voided.status_code == 200, voided.get_json()
+    assert _verdict(world, card["jws"])[0] == "revoked"
