@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fhir_server.errors import InvalidRequest
-from fhir_server.search.normalize import shared_key
+from fhir_server.search.normalize import STRING_KEY_LENGTH, shared_key
 from fhir_server.search.params import Clause, split_escaped, unescape
 
 SHARED = "idx.k"
@@ -47,9 +47,21 @@ def keyed(clause: Clause, keys: list[str], rank: int, field_name: str | None = N
     if not keys:
         return Part(exact=dict(NOTHING), rank=0)
     code = clause.param.code
-    shared = [shared_key(code, prefix + key) for key in keys]
+    shared = [stored_key(code, prefix + key) for key in keys]
     return Part(exact={field_name or values_field(code): one_or_in(keys)},
-                hint=(SHARED, one_or_in(shared)), hint_exact=True, rank=rank)
+                hint=(SHARED, one_or_in(shared)), hint_exact=all_whole(keys, prefix),
+                rank=rank)
+
+
+def stored_key(code: str, key: str) -> str:
+    """A key as the shared index holds it (cut at STRING_KEY_LENGTH, index_document.py)."""
+    return shared_key(code, key[:STRING_KEY_LENGTH])
+
+
+def all_whole(keys: list[str], prefix: str = "") -> bool:
+    """True when no key was cut in the shared index (a cut key only narrows: the exact
+    condition on the parameter's values must decide)."""
+    return all(len(prefix + key) <= STRING_KEY_LENGTH for key in keys)
 
 
 def missing(clause: Clause, field_name: str | None = None) -> Part:

@@ -10,16 +10,18 @@ from typing import Any
 
 from fhir_server.search.criteria import Context
 from fhir_server.search.extract import COMPOSITE_SEP
-from fhir_server.search.normalize import TOP, norm_string, shared_key
+from fhir_server.search.normalize import TOP, norm_string
 from fhir_server.search.params import Clause, split_escaped, unescape
 from fhir_server.storage.query.base import (
     SHARED,
     Part,
+    all_whole,
     elem_or,
     missing,
     one_or_in,
     parts_of,
     prefix_of,
+    stored_key,
     values_field,
 )
 from fhir_server.storage.query.date import PREFIXES as DATE_PREFIXES
@@ -68,6 +70,7 @@ def compile_composite(clause: Clause, ctx: Context) -> Part:
                                            for i in range(len(components))))
     exact = {values_field(clause.param.code): {"$elemMatch": elem_or(conditions, "c0")}}
     if keys and len(keys) == len(conditions):
-        shared = [shared_key(clause.param.code, key) for key in keys]
-        return Part(exact=exact, hint=(SHARED, one_or_in(shared)), hint_exact=True, rank=15)
+        shared = [stored_key(clause.param.code, key) for key in keys]
+        return Part(exact=exact, hint=(SHARED, one_or_in(shared)), hint_exact=all_whole(keys),
+                    rank=15)
     return Part(exact=exact, rank=60)
