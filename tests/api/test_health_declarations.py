@@ -146,3 +146,21 @@ def test_bad_declarations_name_the_field_and_write_nothing(world: World) -> None
     theirs = _post(world, declaration(a, world.b["patient"], FAMILY))
     assert theirs.status_code == 403
     assert len(world.ids("admin", f"questionnaire={DECLARATION}&_count=500")) == before
+
+
+def test_declaration_counts_for_the_authorities(world: World) -> None:
+    a = world.a["patient"]
+    _created(world, declaration(a, a, day="2021-10-01"))
+    _created(world, declaration(a, world.family, FAMILY, CA_MAU, DAT_MUI, day="2021-10-02"))
+    url = ("/QuestionnaireResponse/$declaration-summary?authored=ge2021-10-01"
+           f"&authored=lt2021-11-01&area={HANOI}&area={DAT_MUI}&area=48")
+    for who in ("analyst", "practitioner", "admin"):
+        answer = world.send(who, "GET", url)
+        assert answer.status_code == 200, answer.get_json()
+        counts = {p["name"] if p["name"] == "total" else p["part"][0]["valueString"]:
+                  p.get("valueInteger", p.get("part", [{}, {}])[1].get("valueInteger"))
+                  for p in answer.get_json()["parameter"]}
+        assert counts == {"total": 2, HANOI: 1, DAT_MUI: 1, "48": 0}
+    assert world.send("A", "GET", url).status_code == 403
+    assert world.send("analyst", "GET", "/QuestionnaireResponse/$declaration-summary"
+                                        "?authored=soon").status_code == 400
