@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -232,3 +233,24 @@ def test_every_door_runs_the_rule(world: World) -> None:
     assert world.send("A", "PUT", f"/QuestionnaireResponse/{done['id']}", done
                       ).status_code == 200
     assert world.count("admin", "AdverseEvent") == before + 2
+
+
+def test_parallel_resends_record_one_adverse_event(world: World) -> None:
+    patient = world.a["patient"]
+    before = world.count("A", f"AdverseEvent?subject=Patient/{patient}")
+    body = report(patient, symptoms=("chong-mat",), key=str(uuid.uuid4()))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        codes = list(pool.map(lambda _i: post(world, "A", body).status_code, range(4)))
+    assert codes == [201] * 4
+    assert world.count("A", f"AdverseEvent?subject=Patient/{patient}") == before + 1
+
+
+def test_junk_answers_never_fail_the_server(world: World) -> None:
+    patient = world.a["patient"]
+    for junk in ({"display": "mũi 1"}, {"reference": "Immunization/"},
+                 {"reference": "Patient/" + patient}, {"reference": "x" * 300}):
+        body = report(patient, immunization="Immunization/x")
+        body["item"][0]["answer"] = [{"valueReference": junk}]
+        assert post(world, "A", body).status_code in (400, 403, 404, 422)
+    nobody = {**report(patient), "subject": {"display": "An"}}
+    assert post(world, "A", nobody).status_code in (400, 403, 422)
