@@ -45,7 +45,9 @@ def _coding(answer: Answer) -> dict[str, Any]:
 
 
 def _names(answers: list[Answer]) -> str:
-    return ", ".join(str(_coding(a).get("display") or a.code) for a in answers if a.code)
+    codes = dict.fromkeys(a.code for a in answers if a.code)  # each once, in order
+    chosen = [next(a for a in answers if a.code == code) for code in codes]
+    return ", ".join(str(_coding(a).get("display") or a.code) for a in chosen)
 
 
 def _reference(value: Any, *types: str) -> dict[str, str] | None:
