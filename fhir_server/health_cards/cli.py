@@ -49,8 +49,10 @@ def cli_keys(argv: list[str], *, out: TextIO = sys.stdout) -> int:
     crl.add_argument("kid")
     revoke = sub.add_parser("revoke", help="revoke the cards of a patient (or one rid)")
     who = revoke.add_mutually_exclusive_group(required=True)
-    who.add_argument("--patient", help="patient logical id the cards were issued for")
-    who.add_argument("--rid", help="a revocation id as printed on issuance")
+    who.add_argument("--patient", help="patient logical id (the per-patient rid of cards "
+                                       "signed without a per-card rid)")
+    who.add_argument("--rid", help="a revocation id (vc.rid of the card; the server gives "
+                                   "each card its own)")
     revoke.add_argument("--kid", help="only under this key (default: every key)")
     revoke.add_argument("--before", type=int, help="only cards issued before this epoch second")
     remove = sub.add_parser("remove", help="withdraw a compromised key from the JWK set")
