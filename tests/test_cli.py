@@ -20,8 +20,10 @@ from fhir_server.embedded import free_port
 from fhir_server.seed import demo_resources
 
 
-def test_seed_loads_demo_data_once(mongo_uri: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_seed_loads_demo_data_once(mongo_uri: str, monkeypatch: pytest.MonkeyPatch,
+                                   tmp_path: Path) -> None:
     database = f"seed_{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("FHIR_HOME", str(tmp_path))  # its keys and SMS file, not the repo's var/
     monkeypatch.setenv("MONGODB_URI", mongo_uri)
     monkeypatch.setenv("FHIR_DATABASE", database)
     monkeypatch.setenv("FHIR_LOAD_CONFORMANCE", "0")
