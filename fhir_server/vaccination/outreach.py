@@ -20,6 +20,7 @@ from typing import Any
 
 from fhir_server.auth.principal import INTERNAL_PRINCIPAL, STAFF, SYSTEM, acting_as
 from fhir_server.interactions.context import Services
+from fhir_server.scheduling.booking import is_vaccination
 from fhir_server.scheduling.notices import VIETNAM, Notice, patient_name, phone_of, record
 from fhir_server.storage.base import StoredVersion
 from fhir_server.vaccination.forecast import SERIES_SYSTEM, forecast, next_due
@@ -33,6 +34,15 @@ INVITE = ("{prefix}: {name} da duoc dang ky tiem chung. Tai ung dung So suc khoe
 DOSE = "{prefix}: {name} da tiem mui {dose} {vaccine} ngay {when} tai {site}.{next}{invite}"
 NEXT = " Mui tiep theo tu ngay {when}."
 INVITE_TAIL = " Tai ung dung So suc khoe dien tu de xem chung nhan."
+
+
+def _local_day(instant: Any) -> date | None:
+    """The day of an instant in Viet Nam."""
+    try:
+        return datetime.fromisoformat(str(instant).replace("Z", "+00:00")).astimezone(
+            VIETNAM).date()
+    except ValueError:
+        return None
 
 
 def _today() -> date:
@@ -125,7 +135,29 @@ def dose_recorded(svc: Services, version: StoredVersion,
         return
     recommendation = update_recommendation(svc, patient_id)
     if given_now:
+        fulfil_appointment(svc, patient_id, str(immunization["occurrenceDateTime"])[:10])
         announce_dose(svc, version.id, immunization, recommendation)
+
+
+def fulfil_appointment(svc: Services, patient_id: str, day: str) -> str | None:
+    """The person's booked vaccination Appointment of that day becomes `fulfilled` (the dose
+    fulfils it, appointment.html status); its id, or None when there was none."""
+    server = svc.internal()
+    try:
+        given = date.fromisoformat(day)
+    except ValueError:
+        return None
+    criteria = server.search.criteria_for("Appointment", [
+        ("patient", f"Patient/{patient_id}"), ("status", "booked"),
+        ("date", f"ge{given - timedelta(days=1)}"), ("date", f"le{given + timedelta(days=1)}")])
+    for found in server.store.find("Appointment", criteria, limit=10):
+        appointment = dict(found.resource or {})
+        if is_vaccination(appointment) and _local_day(appointment.get("start")) == given:
+            with acting_as(INTERNAL_PRINCIPAL):
+                server.store.update("Appointment", found.id,
+                                    {**appointment, "status": "fulfilled"})
+            return found.id
+    return None
 
 
 def announce_dose(svc: Services, immunization_id: str, immunization: Mapping[str, Any],

@@ -116,3 +116,32 @@ def test_old_records_and_citizens_text_nobody(app: Flask, nurse: dict[str, str])
     assert len(_texts(app, e164)) == before  # an imported old dose: no text, no proposal
     found = web.get(f"/ImmunizationRecommendation?patient={patient}", headers=nurse).get_json()
     assert found["total"] == 0
+
+
+def test_the_dose_fulfils_the_booked_vaccination_appointment(app: Flask,
+                                                              nurse: dict[str, str]) -> None:
+    """appointment.html: a booked vaccination Appointment of the dose's day becomes
+    fulfilled when the site records the dose (its Slot stays taken)."""
+    web = app.test_client()
+    patient = web.post("/Patient", headers=nurse, json={
+        "resourceType": "Patient", "name": [{"text": "Đinh Văn Hẹn"}]}).get_json()["id"]
+    schedule = web.post("/Schedule", headers=nurse, json={
+        "resourceType": "Schedule", "active": True,
+        "actor": [{"reference": f"Patient/{patient}"}]}).get_json()
+    start = datetime.now(VIETNAM) + timedelta(minutes=3)
+    end = start + timedelta(minutes=15)
+    slot = web.post("/Slot", headers=nurse, json={
+        "resourceType": "Slot", "schedule": {"reference": f"Schedule/{schedule['id']}"},
+        "status": "free", "start": start.isoformat(), "end": end.isoformat()}).get_json()
+    booked = web.post("/Appointment", headers=nurse, json={
+        "resourceType": "Appointment", "status": "booked",
+        "serviceType": [{"coding": [{"system": "http://snomed.info/sct",
+                                     "code": "33879002"}]}],
+        "slot": [{"reference": f"Slot/{slot['id']}"}],
+        "start": start.isoformat(), "end": end.isoformat(),
+        "participant": [{"actor": {"reference": f"Patient/{patient}"}, "status": "accepted"}]})
+    assert booked.status_code == 201, booked.get_json()
+    dose = web.post("/Immunization", headers=nurse, json=_dose(patient, start.date(), 1))
+    assert dose.status_code == 201
+    after = web.get(f"/Appointment/{booked.get_json()['id']}", headers=nurse).get_json()
+    assert after["status"] == "fulfilled"
