@@ -42,6 +42,10 @@ def declaration_summary(svc: Services, call: OperationCall) -> OperationResult:
     if svc.caller.kind == CITIZEN:
         raise Forbidden("Declaration counts are for the health authorities")
     svc.store.unit.name(TYPE)  # audited as asked, whatever it counts
+    if call.body is not None and not (isinstance(call.body, dict) and
+                                      call.body.get("resourceType") == "Parameters"):
+        raise InvalidRequest("$declaration-summary takes a Parameters resource (or the query)",
+                             code="structure")
     periods = _values(call, "authored", 2, 40)
     areas = _values(call, "area", MAX_AREAS, 200)
     server = svc.internal()  # counts over every declaration; no resource leaves

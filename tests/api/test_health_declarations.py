@@ -164,3 +164,16 @@ def test_declaration_counts_for_the_authorities(world: World) -> None:
     assert world.send("A", "GET", url).status_code == 403
     assert world.send("analyst", "GET", "/QuestionnaireResponse/$declaration-summary"
                                         "?authored=soon").status_code == 400
+
+
+@pytest.mark.parametrize("body", [
+    {"resourceType": "Parameters", "parameter": [{"name": "authored", "valueInteger": 3}]},
+    {"resourceType": "Parameters", "parameter": [{"name": "area", "valueCoding": {"code": "1"}}]},
+    {"resourceType": "Parameters", "parameter": [{"name": "authored",
+                                                  "valueString": "ge2021-13-45"}]},
+    {"resourceType": "Parameters", "parameter": [{"name": "area", "valueString": "x"}] * 51},
+    {"resourceType": "Patient"}, [], "x"])
+def test_junk_summary_inputs_are_4xx(world: World, body: Any) -> None:
+    answer = world.send("analyst", "POST", "/QuestionnaireResponse/$declaration-summary", body)
+    assert answer.status_code == 400, answer.get_json()
+    assert answer.get_json()["resourceType"] == "OperationOutcome"
