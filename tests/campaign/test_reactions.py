@@ -79,3 +79,21 @@ def test_the_adverse_event() -> None:
     assert event["location"] == {"reference": "Location/l1"}
     mild = report("p1")
     assert not serious(parse(mild))
+
+
+def test_the_adverse_event_conforms_to_its_profile() -> None:
+    from datetime import UTC, datetime
+
+    from fhir_server.model.parse import validate_resource
+    from fhir_server.settings import Settings
+    from fhir_server.validation.profiles import profile_checker
+
+    response = report("p1", symptoms=("sot", "co-giat"), severity="severe", key="k-2")
+    dose = StoredVersion("Immunization", "d1", 1, datetime.now(UTC), {
+        "resourceType": "Immunization"})
+    event = adverse_event(parse(response), {**response, "author": {"reference": "Patient/p0"}},
+                          dose, datetime.now(UTC))
+    checked = validate_resource(event, "AdverseEvent")
+    issues = profile_checker(Settings()).check(checked)
+    assert [i for i in issues if i.severity in ("error", "fatal", "warning")] == []
+    assert event["recorder"] == {"reference": "Patient/p0"}
