@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from fhir_server.health_cards.service import HealthCardService
 from fhir_server.repository import Repository
 from fhir_server.write_rules import add_write_rule
 
@@ -41,7 +42,7 @@ def voids(proposed: Resource, current: Resource) -> bool:
     return _patient(proposed) != _patient(current)
 
 
-def _cards(repo: Repository) -> Any:
+def _cards(repo: Repository) -> HealthCardService | None:
     """The health-card service of the repository's services (None when cards are off)."""
     services = getattr(repo, "services", None)
     return services.components.get("health_cards") if services is not None else None

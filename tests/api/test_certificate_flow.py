@@ -214,3 +214,20 @@ def test_void_without_transactions(make_app: Callable[..., Flask]) -> None:
     voided = _void(world, "practitioner", world.imm["a"])
     assert voided.status_code == 200, voided.get_json()
     assert _verdict(world, card["jws"])[0] == "revoked"
+
+
+# any door: a transaction bundle that voids one dose (PUT) and deletes another revokes the
+# cards that carried them
+def test_a_bundle_voiding_doses_revokes_their_cards(world: World) -> None:
+    first = _dose(world, world.family, "2021-11-01")
+    second = _dose(world, world.family, "2021-12-01")
+    card = _card(world, "A", world.family)
+    current = _call(world, "admin", "GET", f"/Immunization/{first}").get_json()
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"resource": {**current, "status": "entered-in-error"},
+         "request": {"method": "PUT", "url": f"Immunization/{first}"}},
+        {"request": {"method": "DELETE", "url": f"Immunization/{second}"}}]}
+    response = _call(world, "practitioner", "POST", "/", bundle)
+    assert response.status_code == 200, response.get_json()
+    assert _verdict(world, card["jws"])[0] == "revoked"
+    assert _card(world, "A", world.family)["doses"] == 1  # the family member's first dose
