@@ -1,5 +1,6 @@
-"""The family endpoints of the citizen's app: /auth/family (list, add) and
-/auth/family/<member> (update, unlink). HTTP only: the work is in auth/family_members.py."""
+"""The citizen app's own-record endpoints: /auth/profile (read, complete), /auth/family (list,
+add) and /auth/family/<member> (update, unlink). HTTP only: the work is in auth/profile.py and
+auth/family_members.py."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from flask import Blueprint, Response, request
 from fhir_server.auth.family_members import add_member, list_members, unlink_member, update_member
 from fhir_server.auth.guard import unauthorized
 from fhir_server.auth.principal import CITIZEN, current_principal
+from fhir_server.auth.profile import read_profile, update_profile
 from fhir_server.auth.service import AuthService
 from fhir_server.errors import Forbidden, InvalidRequest, NotFound
 from fhir_server.model.jsonio import dumps, loads
@@ -75,3 +77,13 @@ def member(member_id: str) -> Response:
     unlink_member(svc, account, member_id)
     updated = service.accounts.remove_family_member(account["_id"], member_id)
     return _json(service.sessions.open(updated, current_principal().session))
+
+
+@family.route("/auth/profile", methods=["GET", "PATCH"])
+def profile() -> Response:
+    """The citizen's own record: read it (complete? missing?), or complete it."""
+    _, account = _holder()
+    svc = request_services()
+    if request.method == "GET":
+        return _json(read_profile(svc, account))
+    return _json(update_profile(svc, account, _body()))

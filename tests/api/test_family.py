@@ -94,3 +94,31 @@ def test_bad_member_requests_change_nothing(app: Flask) -> None:
     assert foreign.status_code == 404
     gone = web.delete(f"/auth/family/{stranger['patient']}", headers=bearer(token))
     assert gone.status_code == 404
+
+
+def test_the_citizen_completes_their_own_record(app: Flask) -> None:
+    """Issue 14 point 2: birth date, gender and identifiers completed through /auth/profile;
+    once complete the record claims the VN Patient profile (checked on every later write)."""
+    web = app.test_client()
+    holder = register(app, web, "Phan Văn Đủ")
+    token = bearer(holder["access_token"])
+    before = web.get("/auth/profile", headers=token).get_json()
+    assert before["complete"] is False and set(before["missing"]) >= {"identifier", "gender"}
+    bad = web.patch("/auth/profile", headers=token, json={"cccd": "001090001234",
+                                                           "gender": "female",
+                                                           "birthDate": "1990-01-01"})
+    assert bad.status_code == 422  # digit 4 = 0 is a man born in the 1900s
+    assert "cccd" in bad.get_json()["issue"][0]["expression"]
+    odd = web.patch("/auth/profile", headers=token, json={"birth_date": "1990-01-01"})
+    assert odd.status_code == 400 and odd.get_json()["issue"][0]["expression"] == ["birth_date"]
+    done = web.patch("/auth/profile", headers=token, json={
+        "cccd": "001090001234", "gender": "male", "birthDate": "1990-01-01",
+        "bhyt": "DN4010123456789"})
+    assert done.status_code == 200, done.get_json()
+    assert done.get_json()["complete"] is True and done.get_json()["profile"] is True
+    stored = web.get(f"/Patient/{holder['patient']}", headers=token).get_json()
+    assert "https://fhir.moh.gov.vn/fhir/StructureDefinition/vn-patient" in \
+        stored["meta"]["profile"]
+    stripped = {k: v for k, v in stored.items() if k != "gender"}
+    refused = web.put(f"/Patient/{holder['patient']}", headers={**FHIR, **token}, json=stripped)
+    assert refused.status_code == 422  # the claimed profile requires gender
