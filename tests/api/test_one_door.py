@@ -18,6 +18,7 @@ from fhir_server.errors import Unauthorized
 from fhir_server.interactions import crud
 from fhir_server.operations import everything as everything_module
 from fhir_server.search.criteria import EVERYTHING
+from fhir_server.storage.mongo import MongoResourceStore
 from tests.api.test_auth_matrix import World, _immunization
 
 FHIR = {"Content-Type": "application/fhir+json"}
@@ -75,6 +76,8 @@ def bypassed_everything(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     (and would take the types it leaves out of the record, so only the door can stop them)."""
     original = everything_module.everything
     monkeypatch.setattr(everything_module, "NOT_RECORD", frozenset())
+    # Services over a raw store: give the store the `services` slot a Repository has
+    monkeypatch.setattr(MongoResourceStore, "services", None, raising=False)
 
     def broken(svc: Any, call: Any) -> Any:
         return original(type(svc)(store=svc.store.store, settings=svc.settings,
