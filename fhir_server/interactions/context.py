@@ -34,7 +34,7 @@ class Services:
     _search: SearchService | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.store.services is None:  # after-write effects act through these services
+        if getattr(self.store, "services", False) is None:  # after-write effects use these
             self.store.services = self
 
     @property

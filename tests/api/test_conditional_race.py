@@ -17,7 +17,8 @@ PARALLEL = 20
 
 
 def _patient(value: str) -> dict[str, Any]:
-    return {"resourceType": "Patient", "identifier": [{"system": "urn:test:race-id", "value": value}],
+    return {"resourceType": "Patient",
+            "identifier": [{"system": "urn:test:race-id", "value": value}],
             "name": [{"family": "Lê", "given": ["Race"]}]}
 
 

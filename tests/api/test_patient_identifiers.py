@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 
 from tests.api.auth_helpers import bearer, register
 

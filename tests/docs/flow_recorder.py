@@ -16,6 +16,8 @@ from werkzeug.test import TestResponse
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+")
 INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?")
+HEX = re.compile(r"\b[0-9a-f]{64}\b")  # a card id (a digest)
+NUMERIC_QR = re.compile(r"shc:/\d+")
 CODE = re.compile(r"(?<=: )\d{6}(?= \()")  # the SMS code in "...: 123456 (hieu luc 5 phut)"
 HIDDEN = ("meta", "text")  # resource elements left out of the transcript
 SECRETS = frozenset({"registration", "access_token", "refresh_token", "id_token"})
@@ -92,6 +94,8 @@ class FlowRecorder:
         for value, label in sorted(self.names.items(), key=lambda item: -len(item[0])):
             text = text.replace(value, label)
         text = JWT.sub("{token}", text)
+        text = HEX.sub("{card}", text)
+        text = NUMERIC_QR.sub("shc:/{numeric}", text)
         text = CODE.sub("{code}", text)
         text = INSTANT.sub("{instant}", text)
         text = UUID.sub("{uuid}", text)

@@ -112,6 +112,51 @@ def test_the_campaign_loop(app: Flask) -> None:
                            "Xác nhận tiêm chủng")
     assert confirmed.status_code == 201
 
+    flows.section("Her certificate and a reaction",
+                  "The site verifies her identity at the dose; the app gets the card, then "
+                  "she reports a reaction that evening.")
+    verified = flows.call("site", "POST", f"/Patient/{pid}/$verify-identity",
+                          {"resourceType": "Parameters", "parameter": []}, nurse)
+    assert verified.status_code == 200
+    card = flows.call("app", "POST", f"/Patient/{pid}/$health-cards-issue", {
+        "resourceType": "Parameters", "parameter": [
+            {"name": "credentialType", "valueUri": "https://smarthealth.cards#immunization"}]},
+        mine)
+    assert card.status_code == 200
+    parts = {p["name"] for p in card.get_json()["parameter"]}
+    assert {"verifiableCredential", "healthCard"} <= parts
+    reaction = flows.call("app", "POST", "/QuestionnaireResponse", {
+        "resourceType": "QuestionnaireResponse",
+        "questionnaire": "https://fhir.moh.gov.vn/fhir/Questionnaire/vn-post-vaccination-survey",
+        "status": "completed", "subject": {"reference": f"Patient/{pid}"},
+        "authored": f"{today.isoformat()}T21:00:00+07:00",
+        "item": [
+            {"linkId": "immunization",
+             "answer": [{"valueReference": {"reference": f"Immunization/{dose_id}"}}]},
+            {"linkId": "vaccine", "answer": [{"valueCoding": {
+                "system": "https://fhir.moh.gov.vn/terminology/CodeSystem/vn-covid19-vaccine",
+                "code": "astrazeneca"}}]},
+            {"linkId": "dose", "answer": [{"valueInteger": 1}]},
+            {"linkId": "vaccination-date", "answer": [{"valueDate": today.isoformat()}]},
+            {"linkId": "onset", "answer": [{"valueDateTime":
+                                            f"{today.isoformat()}T20:00:00+07:00"}]},
+            {"linkId": "symptoms", "answer": [{"valueCoding": {
+                "system": "https://fhir.moh.gov.vn/terminology/CodeSystem/"
+                          "vn-post-vaccination-reaction", "code": "sot"}}]},
+            {"linkId": "severity", "answer": [{"valueCoding": {
+                "system": "http://terminology.hl7.org/CodeSystem/adverse-event-severity",
+                "code": "mild"}}]},
+            {"linkId": "care", "answer": [{"valueString":
+                                           "Tự theo dõi, chăm sóc tại nhà (self-care)"}]}]},
+        {**mine, "Prefer": "return=OperationOutcome"})
+    assert reaction.status_code == 201, reaction.get_json()
+    events = flows.call("app", "GET", f"/AdverseEvent?subject=Patient/{pid}", headers=mine)
+    assert events.get_json()["total"] == 1
+    record = flows.call("app", "GET", f"/Patient/{pid}/$everything?_type=Immunization,"
+                        "AdverseEvent,ImmunizationRecommendation", headers=mine,
+                        note="Hồ sơ sức khỏe")
+    assert record.status_code == 200
+
     flows.section("Her family", "She adds her son, reads the list, corrects his name.")
     added = flows.call("app", "POST", "/auth/family", {
         "full_name": "Vũ Minh Khang", "relationship": "SON", "gender": "male",
