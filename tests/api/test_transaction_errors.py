@@ -57,10 +57,9 @@ def test_duplicate_full_urls(client: FlaskClient) -> None:
 # http.html#transaction: an entry of a type the server does not support fails the transaction
 def test_unsupported_type(client: FlaskClient) -> None:
     mrn, person = _marked()
-    observation = {"resourceType": "Observation", "status": "final",
-                   "code": {"text": "weight"}}
+    product = {"resourceType": "MedicinalProduct"}  # R4, not stored: R4B has no model for it
     response = send(client, bundle(entry("POST", "Patient", person),
-                                   entry("POST", "Observation", observation)))
+                                   entry("POST", "MedicinalProduct", product)))
     assert response.status_code == 400
     issue = _issue(response)
     assert issue["code"] == "not-supported"

@@ -116,15 +116,15 @@ def test_type_and_since(http: FlaskClient) -> None:
 # export.html (_type): an unsupported type is an error, unless Prefer: handling=lenient (then
 # it is reported in the manifest's error files)
 def test_unsupported_type(http: FlaskClient) -> None:
-    refused = http.get("/$export?_type=Observation", headers=ASYNC)
+    refused = http.get("/$export?_type=MedicinalProduct", headers=ASYNC)  # R4, not stored
     assert refused.status_code == 400
     assert refused.get_json()["issue"][0]["expression"] == ["_type"]
-    status = kick_off(http, "/$export?_type=Observation,Patient",
+    status = kick_off(http, "/$export?_type=MedicinalProduct,Patient",
                       Prefer="respond-async, handling=lenient")
     manifest = wait(http, status).get_json()
     assert [item["type"] for item in manifest["error"]] == ["OperationOutcome"]
     outcome = json.loads(http.get(_local(manifest["error"][0]["url"])).data.splitlines()[0])
-    assert "Observation" in outcome["issue"][0]["diagnostics"]
+    assert "MedicinalProduct" in outcome["issue"][0]["diagnostics"]
     assert http.get("/$export?_elements=id", headers=ASYNC).status_code == 400
 
 

@@ -39,7 +39,7 @@ def test_urls() -> None:
     (_entry("DELETE", "Patient/1") | {"request": {"method": "DELETE", "url": "Patient/1",
                                                   "ifNoneExist": "a=b"}},
      "Bundle.entry[0].request.ifNoneExist"),
-    (_entry("GET", "Encounter/1"), "Bundle.entry[0].request.url"),
+    (_entry("GET", "MedicinalProduct/1"), "Bundle.entry[0].request.url"),
 ])
 # bundle.html#Bundle.entry.request: malformed requests point at the element
 def test_malformed(raw: dict[str, object], expression: str | None) -> None:
