@@ -267,7 +267,8 @@ class Repository:
         for resource in resources:
             access.check_write(self.caller, "c", type_name, resource, None, self.base_url,
                                self._lookup)
-        if write_rules(type_name):  # one by one, each under the rules
+        rules = write_rules(type_name)  # one by one when a rule has writes of its own to make
+        if any(rule.check(self, resource, None) for resource in resources for rule in rules):
             return [self._ruled(type_name, resource, None, partial(self.store.create, type_name,
                                                                    resource))
                     for resource in resources]
