@@ -86,4 +86,9 @@ def run_command(svc: Services, day: date | None, out: TextIO) -> int:
     print(f"reminders for {chosen.isoformat()}: {run.found} booked appointment(s), "
           f"{run.recorded} new notice(s), {run.texted} SMS queued, {run.failed} failed "
           "(rerun to retry)", file=out)
-    return 1 if run.failed else 0
+    from fhir_server.vaccination.due_reminders import send_due_dose_reminders
+
+    due = send_due_dose_reminders(svc, chosen, now)
+    print(f"doses due {chosen.isoformat()}: {due.found} person(s), {due.recorded} new "
+          f"notice(s), {due.texted} SMS queued, {due.failed} failed", file=out)
+    return 1 if run.failed or due.failed else 0
