@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from fhir_server.storage.base import StoredVersion
 
 log = logging.getLogger(__name__)
-EFFECT_MODULES = ("fhir_server.vaccination.outreach",)  # each calls add_effect on import
+EFFECT_MODULES = ("fhir_server.vaccination.outreach",  # each calls add_effect on import
+                  "fhir_server.vaccination.red_flag_sms")
 Effect = Callable[["Services", "StoredVersion", "Mapping[str, Any] | None"], None]
 _EFFECTS: dict[str, list[Effect]] = {}
 _loaded: list[bool] = []

@@ -19,6 +19,7 @@ import pytest
 from flask import Flask
 
 from fhir_server.campaign.reaction_records import PROFILE, REACTION_SYSTEM
+from fhir_server.notify.gateways import FileSink
 from tests.api.campaign_world import FHIR_JSON, Campaign, expressions
 
 SURVEY = "https://fhir.moh.gov.vn/fhir/Questionnaire/vn-post-vaccination-survey"
@@ -181,6 +182,10 @@ def test_red_flag_alerts_the_site_and_answers_the_citizen(world: World) -> None:
                                "&category=notification")
     assert [n["topic"]["coding"][0]["code"] for n in notices] == ["red-flag-received"]
     assert "115" in notices[0]["payload"][0]["contentString"]
+    # ...and by one SMS to the account holder who linked the member (after-write effect)
+    sink = FileSink(world.app.extensions["fhir"].settings.sms_gateway.split(":", 1)[1])
+    texts = [m["text"] for m in sink.messages(world.a["e164"]) if "115" in m["text"]]
+    assert len(texts) == 1
 
 
 def test_dose_of_someone_else_is_refused_naming_the_answer(world: World) -> None:
