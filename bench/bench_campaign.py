@@ -94,6 +94,7 @@ def _loop(http: Http, nurse: str, patient: str, citizen: str) -> bool:
         "vaccineCode": {"coding": [{"system": CVX, "code": "208"}]},
         "patient": {"reference": f"Patient/{patient}"},
         "occurrenceDateTime": datetime.now().date().isoformat(), "lotNumber": "B1",
+        "location": {"display": "Bench site"}, "performer": [{"actor": {"display": "Nurse"}}],
         "protocolApplied": [{"doseNumberPositiveInt": 1}]}, nurse)
     seen, doses = http.send("GET", f"/Immunization?patient=Patient/{patient}", token=citizen)
     card, _ = http.send("POST", f"/Patient/{patient}/$health-cards-issue", {

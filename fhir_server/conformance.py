@@ -158,5 +158,8 @@ def install(services: Services) -> None:
         vn_patient = checker.registry.profile(VN_PATIENT)
         if vn_patient is not None:  # identifiers checked on every Patient, claimed or not
             services.checkers.append(IdentifierChecker(checker.registry.validator, vn_patient))
+        from fhir_server.validation.site_dose_rules import SiteDoseChecker
+
+        services.checkers.append(SiteDoseChecker())  # lot, dose number, site, vaccinator
     if services.settings.load_conformance:
         load_conformance(server.store, services.settings)

@@ -78,7 +78,9 @@ def _dose(world: World, patient_id: str, date: str) -> str:
         "resourceType": "Immunization", "status": "completed",
         "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "208"}]},
         "patient": {"reference": f"Patient/{patient_id}"}, "occurrenceDateTime": date,
-        "lotNumber": f"LOT-{date}"})
+        "lotNumber": f"LOT-{date}", "location": {"display": "Trạm y tế"},
+        "performer": [{"actor": {"display": "ĐD. Hà"}}],
+        "protocolApplied": [{"doseNumberPositiveInt": 2}]})
     assert response.status_code == 201, response.get_json()
     return str(response.get_json()["id"])
 

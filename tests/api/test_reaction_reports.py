@@ -57,7 +57,7 @@ class World(Campaign):
             "resourceType": "Immunization", "status": "completed",
             "vaccineCode": {"coding": [VACCINE]}, "patient": {"reference": f"Patient/{patient}"},
             "occurrenceDateTime": f"{day}T09:00:00+07:00", "performer": [performer],
-            "protocolApplied": [{"doseNumberPositiveInt": 1}]}
+            "protocolApplied": [{"doseNumberPositiveInt": 1}], "lotNumber": f"L-{day}"}
         if location:
             dose["location"] = {"reference": f"Location/{location}"}
         return str(self.create("practitioner", dose)["id"])

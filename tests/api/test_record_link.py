@@ -49,7 +49,10 @@ def _site_records(app: Flask, nurse: dict[str, str], phone: str, name: str,
     dose = web.post("/Immunization", headers=nurse, json={
         "resourceType": "Immunization", "status": "completed",
         "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "208"}]},
-        "patient": {"reference": f"Patient/{pid}"}, "occurrenceDateTime": "2021-09-01"})
+        "patient": {"reference": f"Patient/{pid}"}, "occurrenceDateTime": "2021-09-01",
+        "lotNumber": "A1", "location": {"display": "Trạm y tế"},
+        "performer": [{"actor": {"display": "ĐD. Hà"}}],
+        "protocolApplied": [{"doseNumberPositiveInt": 1}]})
     assert dose.status_code == 201, dose.get_json()
     return str(pid)
 

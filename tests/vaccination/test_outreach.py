@@ -47,6 +47,8 @@ def _dose(patient: str, given: date, number: int, status: str = "completed") -> 
                                         "display": "AstraZeneca"}]},
             "patient": {"reference": f"Patient/{patient}"},
             "occurrenceDateTime": given.isoformat(), "primarySource": True,
+            "lotNumber": f"NJ{number}", "location": {"display": "Trạm y tế"},
+            "performer": [{"actor": {"display": "ĐD. Hà"}}],
             "protocolApplied": [{"doseNumberPositiveInt": number, "seriesDosesPositiveInt": 2}]}
 
 
@@ -145,3 +147,22 @@ def test_the_dose_fulfils_the_booked_vaccination_appointment(app: Flask,
     assert dose.status_code == 201
     after = web.get(f"/Appointment/{booked.get_json()['id']}", headers=nurse).get_json()
     assert after["status"] == "fulfilled"
+
+
+def test_a_site_dose_needs_lot_dose_number_site_and_vaccinator(app: Flask,
+                                                              nurse: dict[str, str]) -> None:
+    """vn-immunization (vn-imm-1, protocolApplied, location, performer): a completed dose a
+    site's staff record without them is refused, naming each element, and nothing is stored."""
+    web = app.test_client()
+    patient = web.post("/Patient", headers=nurse, json={
+        "resourceType": "Patient", "name": [{"text": "Thiếu Văn Lô"}]}).get_json()["id"]
+    bare = {k: v for k, v in _dose(patient, date(2021, 8, 2), 1).items()
+            if k not in ("lotNumber", "location", "performer", "protocolApplied")}
+    refused = web.post("/Immunization", headers=nurse, json=bare)
+    assert refused.status_code == 422
+    assert {e for i in refused.get_json()["issue"] for e in i.get("expression", [])} == {
+        "Immunization.lotNumber", "Immunization.protocolApplied", "Immunization.location",
+        "Immunization.performer"}
+    assert web.get(f"/Immunization?patient={patient}", headers=nurse).get_json()["total"] == 0
+    voided = {**bare, "status": "entered-in-error"}
+    assert web.post("/Immunization", headers=nurse, json=voided).status_code == 201
