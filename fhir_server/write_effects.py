@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 EFFECT_MODULES = ("fhir_server.vaccination.outreach",  # each calls add_effect on import
-                  "fhir_server.vaccination.red_flag_sms")
+                  "fhir_server.vaccination.red_flag_sms",
+                  "fhir_server.vaccination.appointment_notices")
 Effect = Callable[["Services", "StoredVersion", "Mapping[str, Any] | None"], None]
 _EFFECTS: dict[str, list[Effect]] = {}
 _loaded: list[bool] = []

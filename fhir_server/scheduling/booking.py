@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -98,6 +99,9 @@ def details(svc: Services, appointment: dict[str, Any], reason: str = "") -> dic
             "site": site or "cơ sở y tế", "reason": reason}
 
 
+NOTIFYING: ContextVar[bool] = ContextVar("booking_notifying", default=False)
+
+
 def _commit(svc: Services, kind: str, write: Callable[[], StoredVersion], reason: str,
             now: datetime) -> StoredVersion:
     """Write the Appointment and its notice in one transaction; then text the citizen."""
@@ -115,7 +119,11 @@ def _commit(svc: Services, kind: str, write: Callable[[], StoredVersion], reason
             record(svc.internal(), notice, now)
             notices.append(notice)
         return version
-    version = svc.store.transact(unit)
+    token = NOTIFYING.set(True)  # the plain-door effect (appointment_notices.py) stands back
+    try:
+        version = svc.store.transact(unit)
+    finally:
+        NOTIFYING.reset(token)
     for notice in notices:
         try:
             notify_after(svc, notice, now)
