@@ -22,6 +22,21 @@ from fhir_server.model.schemas import (
     resource_json_schemas,
 )
 from fhir_server.resource_types import RESOURCE_TYPES
+from fhir_server.rest.openapi_auth import (
+    PUBLIC,
+    SECURED,
+    auth_paths,
+    auth_schemas,
+    security_schemes,
+    service_paths,
+    smart_paths,
+)
+from fhir_server.rest.openapi_search import (
+    compartment_paths,
+    operation_paths,
+    search_parameter_components,
+    search_query,
+)
 
 FHIR_BODY = "application/fhir+json"
 JSON_BODY = "application/json"  # answered instead of FHIR_BODY for Accept: application/json
@@ -106,7 +121,7 @@ def _param(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/parameters/{name}"}
 
 
-def _search_params() -> list[dict[str, Any]]:
+def _history_params() -> list[dict[str, Any]]:
     return [_param(name) for name in _FORM_PARAMS]
 
 
@@ -137,7 +152,7 @@ def _type_paths(name: str) -> dict[str, dict[str, Any]]:
     criteria = _query("identifier", {"type": "string"}, required=True)
     return {
         f"/{name}": {
-            "get": {"tags": tag, "summary": f"Search {name}", "parameters": _search_params(),
+            "get": {"tags": tag, "summary": f"Search {name}", "parameters": search_query(name),
                     "responses": {**bundle, **_errors(*COMMON)}},
             "post": {"tags": tag, "summary": f"Create a {name}",
                      "parameters": [_header("If-None-Exist", "conditional create criteria")],
@@ -173,14 +188,14 @@ def _type_paths(name: str) -> dict[str, dict[str, Any]]:
                        "responses": {**deleted, **_errors(*COMMON, 404, 409, 412)}},
         },
         f"/{name}/{{id}}/_history": {"parameters": [rid], "get": {
-            "tags": tag, "summary": f"History of one {name}", "parameters": _search_params(),
+            "tags": tag, "summary": f"History of one {name}", "parameters": _history_params(),
             "responses": {**bundle, **_errors(*COMMON, 404, 410)}}},
         f"/{name}/{{id}}/_history/{{vid}}": {"parameters": [rid, vid], "get": {
             "tags": tag, "summary": f"Read one version of a {name}",
             "responses": {"200": read, "304": {"description": "Not modified"},
                           **_errors(*COMMON, 404, 410)}}},
         f"/{name}/_history": {"get": {
-            "tags": tag, "summary": f"History of all {name}", "parameters": _search_params(),
+            "tags": tag, "summary": f"History of all {name}", "parameters": _history_params(),
             "responses": {**bundle, **_errors(*COMMON)}}},
     }
 
@@ -190,15 +205,15 @@ def _system_paths() -> dict[str, dict[str, Any]]:
     tag = ["system"]
     bundle = {"200": _answer("Bundle")}
     return {
-        "/metadata": {"get": {"tags": tag, "summary": "CapabilityStatement",
+        "/metadata": {"get": {"tags": tag, "summary": "CapabilityStatement", "security": PUBLIC,
                               "responses": {"200": _answer("CapabilityStatement"),
                                             **_errors(406)}}},
         "/_history": {"get": {"tags": tag, "summary": "History of everything",
-                              "parameters": _search_params(),
+                              "parameters": _history_params(),
                               "responses": {**bundle, **_errors(*COMMON)}}},
         "/": {
             "get": {"tags": tag, "summary": "Search all types (_type)",
-                    "parameters": [*_search_params(), _query("_type", {"type": "string"})],
+                    "parameters": [*search_query(None), _query("_type", {"type": "string"})],
                     "responses": {**bundle, **_errors(*COMMON)}},
             "post": {"tags": tag, "summary": "batch or transaction Bundle",
                      "requestBody": {"required": True, **_content(
@@ -211,21 +226,39 @@ def _system_paths() -> dict[str, dict[str, Any]]:
     }
 
 
+def fhir_json(schema: Any) -> Any:
+    """The schema without pydantic's `fhir_comments` (not a FHIR JSON key)."""
+    if isinstance(schema, list):
+        return [fhir_json(item) for item in schema if item != "fhir_comments"]
+    if not isinstance(schema, dict):
+        return schema
+    return {key: fhir_json(value) for key, value in schema.items() if key != "fhir_comments"}
+
+
 def describe(api: Api) -> None:
     """Add our component schemas and plain path items to flask-smorest's document."""
-    schemas = {**resource_json_schemas(RESOURCE_TYPES), "Bundle": bundle_schema(),
-               "OperationOutcome": operation_outcome_schema(),
+    any_resource = {"type": "object", "required": ["resourceType"],
+                    "properties": {"resourceType": {"type": "string"}}}
+    schemas = {**resource_json_schemas([*RESOURCE_TYPES, "Parameters"]),
+               "Bundle": bundle_schema(), "OperationOutcome": operation_outcome_schema(),
                "CapabilityStatement": capability_statement_schema()}
-    for name, schema in schemas.items():
+    for name, schema in {**fhir_json(schemas), "AnyResource": any_resource,
+                         **auth_schemas()}.items():
         api.spec.components.schema(name, schema)
     for name, response in {**success_responses(), **error_responses()}.items():
         api.spec.components.response(name, response)
-    for name, parameter in shared_parameters().items():
+    for name, parameter in {**shared_parameters(), **search_parameter_components()}.items():
         api.spec.components.parameter(name, parameter["in"], parameter)
+    for name, scheme in security_schemes().items():
+        api.spec.components.security_scheme(name, scheme)
     paths = api.spec._paths  # plain path items: our routes are not smorest views
     for name in RESOURCE_TYPES:
         paths.update(_type_paths(name))
     paths.update(_system_paths())
+    paths.update(compartment_paths())
+    paths.update(operation_paths())
+    for extra in (auth_paths(), smart_paths(), service_paths()):
+        paths.update(extra)
 
 
 def init_openapi(app: Flask) -> Api:
@@ -233,7 +266,8 @@ def init_openapi(app: Flask) -> Api:
     app.config.update(
         API_TITLE="fhir_server FHIR R4 API", API_VERSION=__version__, OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/", OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="docs", OPENAPI_SWAGGER_UI_URL="/docs/assets/")
+        OPENAPI_SWAGGER_UI_PATH="docs", OPENAPI_SWAGGER_UI_URL="/docs/assets/",
+        API_SPEC_OPTIONS={"security": SECURED})
     api = Api(app)
     described = {"done": False}
 
