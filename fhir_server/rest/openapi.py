@@ -33,7 +33,9 @@ from fhir_server.rest.openapi_auth import (
 )
 from fhir_server.rest.openapi_search import (
     compartment_paths,
+    name_operations,
     operation_paths,
+    operation_responses,
     search_parameter_components,
     search_query,
 )
@@ -245,7 +247,8 @@ def describe(api: Api) -> None:
     for name, schema in {**fhir_json(schemas), "AnyResource": any_resource,
                          **auth_schemas()}.items():
         api.spec.components.schema(name, schema)
-    for name, response in {**success_responses(), **error_responses()}.items():
+    for name, response in {**success_responses(), **error_responses(),
+                           **operation_responses()}.items():
         api.spec.components.response(name, response)
     for name, parameter in {**shared_parameters(), **search_parameter_components()}.items():
         api.spec.components.parameter(name, parameter["in"], parameter)
@@ -259,6 +262,7 @@ def describe(api: Api) -> None:
     paths.update(operation_paths())
     for extra in (auth_paths(), smart_paths(), service_paths()):
         paths.update(extra)
+    name_operations(paths)
 
 
 def init_openapi(app: Flask) -> Api:

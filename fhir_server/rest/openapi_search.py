@@ -7,6 +7,7 @@ parameters of search.html#return ride on every search route.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fhir_server.operations.registry import OperationDefinition, all_operations
@@ -91,9 +92,7 @@ def compartment_paths() -> dict[str, dict[str, Any]]:
 def _operation_object(definition: OperationDefinition, method: str, where: str
                       ) -> dict[str, Any]:
     """One $operation at one level and method: Parameters body on POST, any resource back."""
-    result = {"description": "Operation result (a resource: Parameters, Bundle, ...)",
-              "content": {m: {"schema": {"$ref": "#/components/schemas/AnyResource"}}
-                          for m in (FHIR_BODY, JSON_BODY)}}
+    result = {"$ref": "#/components/responses/OperationResult"}
     operation: dict[str, Any] = {
         "tags": ["operations"], "summary": f"${definition.name} ({where})",
         "description": definition.documentation or f"access: {definition.access}",
@@ -108,6 +107,14 @@ def _operation_object(definition: OperationDefinition, method: str, where: str
             m: {"schema": {"$ref": "#/components/schemas/Parameters"}}
             for m in (FHIR_BODY, JSON_BODY)}}
     return operation
+
+
+def operation_responses() -> dict[str, Any]:
+    """Component response of the $operations: any resource (Parameters, Bundle, ...)."""
+    return {"OperationResult": {
+        "description": "Operation result (a resource: Parameters, Bundle, ...)",
+        "content": {m: {"schema": {"$ref": "#/components/schemas/AnyResource"}}
+                    for m in (FHIR_BODY, JSON_BODY)}}}
 
 
 def operation_paths() -> dict[str, dict[str, Any]]:
@@ -134,3 +141,12 @@ def operation_paths() -> dict[str, dict[str, Any]]:
                 item["parameters"] = parameters
             paths[path] = item
     return paths
+
+
+def name_operations(paths: dict[str, dict[str, Any]]) -> None:
+    """Give every operation a unique operationId from its method and path (for generators)."""
+    for path, item in paths.items():
+        for method, operation in item.items():
+            if method != "parameters" and "operationId" not in operation:
+                words = re.sub(r"[^A-Za-z0-9]+", "_", f"{method}{path}").strip("_")
+                operation["operationId"] = words

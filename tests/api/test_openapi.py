@@ -81,8 +81,8 @@ def test_document_is_structurally_valid_openapi_3(client: FlaskClient) -> None:
             assert all("schema" in p or "content" in p for p in merged.values())
             for requirement in operation.get("security", spec.get("security", [])):
                 assert set(requirement) <= set(schemes), (path, method)
-            if "operationId" in operation:
-                operation_ids.append(operation["operationId"])
+            assert re.fullmatch(r"[A-Za-z0-9_]+", operation["operationId"]), (path, method)
+            operation_ids.append(operation["operationId"])
     assert len(operation_ids) == len(set(operation_ids))
 
 
