@@ -1,5 +1,5 @@
 """The campaign loop's operations (issue 14; FHIR R4 appointment.html, slot.html,
-communication.html; operations.html for Parameters in and a resource out). See docs/app-api.md.
+communication.html; operations.html for Parameters in and a resource out). See docs/app-rules.md.
 
 - POST Appointment/$book {patient, slot, comment?}: a booked Appointment in a free Slot
   (201); POST Appointment/[id]/$book {slot}: the site books a proposed one (registration

@@ -1,4 +1,4 @@
-"""Records the requests a flow test sends and renders them as Markdown (docs/app-flows.md),
+"""Records the requests a flow test sends and renders them as Markdown (docs/app-api.md),
 with what changes from run to run (ids, tokens, codes, instants, today's date) named instead,
 so the document is the test's own transcript and cannot drift from the server."""
 
@@ -125,7 +125,7 @@ class FlowRecorder:
                  "server's answers", "(`FHIR_WRITE_DOCS=1 pytest tests/docs/test_app_flows.py` "
                  "rewrites it; the test fails when", "the server answers otherwise). Values that "
                  "change from run to run are named: `{patient-1}`,", "`{token}`, `{code}`, "
-                 "`{instant}`, `{today}`, `{today+56}`. Reference: docs/app-api.md.", ""]
+                 "`{instant}`, `{today}`, `{today+56}`. Rules: docs/app-rules.md.", ""]
         for section in self.sections:
             lines += [f"## {section.title}", "", section.text, ""]
             number = 0

@@ -1,6 +1,6 @@
 """The campaign loop as the app and a site walk it over HTTP (issue 14 point 12): each step
-asserts what the server must answer, and the transcript is docs/app-flows.md, compared here
-(FHIR_WRITE_DOCS=1 rewrites it). R4: http.html, operations as cited in docs/app-api.md."""
+asserts what the server must answer, and the transcript is docs/app-api.md, compared here
+(FHIR_WRITE_DOCS=1 rewrites it). R4: http.html, operations as cited in docs/app-rules.md."""
 
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ from flask import Flask
 from fhir_server.notify.gateways import FileSink
 from fhir_server.scheduling.notices import VIETNAM
 from tests.api.auth_helpers import PASSWORD, bearer, sms_codes
+from tests.api.test_health_declarations import declaration
 from tests.docs.flow_recorder import FlowRecorder
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "app-flows.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "app-api.md"
 FHIR = {"Content-Type": "application/fhir+json"}
 PHONE, E164 = "0987000111", "+84987000111"
 CVX = "http://hl7.org/fhir/sid/cvx"
@@ -197,6 +198,51 @@ def test_the_campaign_loop(app: Flask) -> None:
                            _params(reason="Con đã khỏe"), mine)
     assert cancelled.get_json()["status"] == "cancelled"
 
+    flows.section("Vaccination registration (Đăng ký tiêm chủng)",
+                  "She registers her son for a dose; the site lists pending registrations and "
+                  "books him into a slot; he is told in the app and by SMS.")
+    registered = flows.call("app", "POST", "/Appointment/$register-vaccination", {
+        "resourceType": "Parameters", "parameter": [
+            {"name": "patient", "valueReference": {"reference": f"Patient/{son}"}},
+            {"name": "site", "valueReference": {"reference": f"Location/{site}"}},
+            {"name": "priorityGroup", "valueCode": "15"},
+            {"name": "preferredDate", "valueDate": (today + timedelta(days=2)).isoformat()},
+            {"name": "bhyt", "valueString": "HS4010123456789"}]}, mine)
+    assert registered.status_code == 201, registered.get_json()
+    pending = flows.call("site", "GET", "/Appointment?status=proposed&service-type="
+                         f"http://snomed.info/sct|33879002&location=Location/{site}",
+                         headers=nurse)
+    assert pending.get_json()["total"] == 1
+    day_slot = flows.web.post("/Slot", headers=admin, json={
+        "resourceType": "Slot", "schedule": {"reference": f"Schedule/{schedule}"},
+        "status": "free", "start": (start + timedelta(days=1, hours=9)).isoformat(),
+        "end": (start + timedelta(days=1, hours=9, minutes=15)).isoformat()}).get_json()["id"]
+    flows.name(day_slot, "slot-2")
+    accepted = flows.call("site", "POST",
+                          f"/Appointment/{registered.get_json()['id']}/$book",
+                          {"resourceType": "Parameters", "parameter": [
+                              {"name": "slot", "valueReference": {"reference":
+                                                                  f"Slot/{day_slot}"}}]},
+                          nurse)
+    assert accepted.get_json()["status"] == "booked"
+    flows.say(f"SMS to {E164}: {_last_sms(app, E164)}")
+    read = flows.call("app", "POST", "/Communication/$mark-read",
+                      {"resourceType": "Parameters", "parameter": [
+                          {"name": "recipient", "valueReference": {
+                              "reference": f"Patient/{son}"}}]}, mine,
+                      "everything read")
+    assert read.status_code == 200
+
+    flows.section("Health declaration (Khai báo y tế)",
+                  "She declares for herself; the authority finds declarations by date and area.")
+    declared = flows.call("app", "POST", "/QuestionnaireResponse",
+                          declaration(pid, pid, day=today.isoformat()), mine)
+    assert declared.status_code == 201, declared.get_json()
+    found = flows.call("authority", "GET", "/QuestionnaireResponse?questionnaire="
+                       "https://fhir.moh.gov.vn/fhir/Questionnaire/vn-health-declaration"
+                       f"&authored=ge{today.isoformat()}&area=01", headers=admin)
+    assert found.get_json()["total"] == 1
+
     flows.section("Matching at another site",
                   "A hospital checks whether it knows her before making a record.")
     matched = flows.call("hospital", "POST", "/Patient/$match", {
@@ -210,5 +256,5 @@ def test_the_campaign_loop(app: Flask) -> None:
     if os.environ.get("FHIR_WRITE_DOCS"):
         DOC.write_text(transcript, "utf-8")
     assert DOC.exists() and DOC.read_text("utf-8") == transcript, (
-        "docs/app-flows.md differs from what the server answers: run "
+        "docs/app-api.md differs from what the server answers: run "
         "FHIR_WRITE_DOCS=1 pytest tests/docs/test_app_flows.py and review the diff")
