@@ -23,6 +23,7 @@ from fhir_server.scheduling.notices import VIETNAM, Notice, notify_after, record
 from fhir_server.search.criteria import Sort
 
 BY_ID = Sort((("_id", 1),))
+CHUNK = 50  # notices recorded per transaction
 log = logging.getLogger(__name__)
 
 
@@ -50,24 +51,48 @@ def send_reminders(svc: Services, day: date, now: datetime) -> ReminderRun:
     criteria = svc.search.criteria_for("Appointment", [
         ("status", "booked"), ("date", f"ge{low}"), ("date", f"lt{high}")])
     run = ReminderRun()
+    chunk: list[Notice] = []
     for version in svc.store.find("Appointment", criteria, sort=BY_ID):
         appointment = version.resource or {}
         patient = patient_of(appointment)
         if patient is None:
             continue
         run.found += 1
-        notice = Notice("reminder", patient, f"Appointment/{version.id}",
-                        f"reminder/{version.id}/{day.isoformat()}",
-                        details(svc, appointment))
-        try:
-            if svc.store.transact(partial(record, svc, notice, now)):
-                run.recorded += 1
-            if notify_after(svc, notice, now):
-                run.texted += 1
-        except FhirError as error:  # one bad record does not stop the run; a rerun retries it
-            log.warning("reminder for Appointment/%s failed: %s", version.id, error.message)
-            run.failed += 1
+        chunk.append(Notice("reminder", patient, f"Appointment/{version.id}",
+                            f"reminder/{version.id}/{day.isoformat()}",
+                            details(svc, appointment)))
+        if len(chunk) == CHUNK:
+            _send(svc, chunk, now, run)
+            chunk = []
+    _send(svc, chunk, now, run)
     return run
+
+
+def _send(svc: Services, notices: list[Notice], now: datetime, run: ReminderRun) -> None:
+    """Record a chunk of notices in one transaction (one commit for many; each key claimed),
+    one by one when the chunk fails; then queue their texts."""
+    if not notices:
+        return
+    failed: set[str] = set()
+    try:
+        written = svc.store.transact(lambda: [record(svc, n, now) for n in notices])
+        run.recorded += sum(written)
+    except FhirError:
+        for notice in notices:  # find the bad one; the others still go out
+            try:
+                run.recorded += svc.store.transact(partial(record, svc, notice, now))
+            except FhirError as error:  # a rerun retries it
+                log.warning("reminder %s failed: %s", notice.key, error.message)
+                run.failed += 1
+                failed.add(notice.key)
+    for notice in notices:
+        if notice.key in failed:
+            continue
+        try:
+            run.texted += notify_after(svc, notice, now)
+        except FhirError as error:
+            log.warning("reminder SMS %s failed: %s", notice.key, error.message)
+            run.failed += 1
 
 
 def add_reminder_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
