@@ -49,9 +49,11 @@ def auth_schemas() -> dict[str, Any]:
     tokens = _obj(("access_token", "token_type", "expires_in"), access_token=_S,
                   token_type={"type": "string", "enum": ["Bearer"]}, expires_in=_I, scope=_S,
                   refresh_token=_S, patient=_S, id_token=_S)
-    member = {"type": "object", "additionalProperties": True, "properties": {
-        "id": _S, "patient": _S, "full_name": _S, "relationship": _S, "birthDate": _S,
-        "gender": _S}}
+    maybe = {"type": "string", "nullable": True}
+    member = _obj(("patient",), patient=_S, relatedPerson=maybe, name=maybe,
+                  relationship=maybe, relationshipDisplay=maybe)
+    details = {"full_name": _S, "birthDate": {"type": "string", "format": "date"},
+               "gender": _S, "cccd": _S, "bhxh": _S, "bhyt": _S}
     return {
         "Tokens": tokens,
         "RegisterRequest": _obj(("full_name", "phone", "password"), full_name=_S, phone=_S,
@@ -74,8 +76,17 @@ def auth_schemas() -> dict[str, Any]:
                              password={"type": "string", "format": "password"}),
         "Status": _obj(("status",), status=_S),
         "FamilyMember": member,
-        "Family": _obj((), patient=_S, family={"type": "array", "items": member}),
-        "Profile": {"type": "object", "additionalProperties": True},
+        "FamilyMemberRequest": _obj((), relationship={
+            "type": "string", "description": "v3-RoleCode, e.g. CHILD, MTH, FTH"}, **details),
+        "FamilyAdded": {**tokens, "properties": {**tokens["properties"], "member": _S,
+                                                 "relatedPerson": {}}},
+        "Family": _obj((), patient=_S, family={"type": "array", "items": {}},
+                       members={"type": "array", "items": _ref("FamilyMember")}),
+        "Profile": _obj(("patient",), patient=_S, name=maybe, birthDate=maybe, gender=maybe,
+                        identifier={"type": "array", "items": {"type": "object"}},
+                        complete={"type": "boolean"}, missing={"type": "array", "items": _S},
+                        profile={"type": "boolean"}),
+        "ProfileRequest": _obj((), **details),
         "JWKS": _obj(("keys",), keys={"type": "array", "items": {"type": "object"}}),
         "SmartConfiguration": _obj(("authorization_endpoint", "token_endpoint"),
                                    authorization_endpoint=_S, token_endpoint=_S,
@@ -136,21 +147,21 @@ def auth_paths() -> dict[str, dict[str, Any]]:
             "get": _op("auth", "The account's family members", {
                 "200": _json("Family"), **_errors(401, 403)}),
             "post": _op("auth", "Add a family member (Patient + RelatedPerson)", {
-                "201": _json("Tokens", "Member added (new tokens)"), **_errors(400, 401, 403, 409)},
-                body="FamilyMember")},
+                "201": _json("FamilyAdded", "Member added (new tokens)"),
+                **_errors(400, 401, 403, 409)}, body="FamilyMemberRequest")},
         "/auth/family/{member_id}": {"parameters": [_path("member_id")],
             "get": _op("auth", "One family member", {
                 "200": _json("FamilyMember"), **_errors(401, 403, 404)}),
             "patch": _op("auth", "Change a family member", {
                 "200": _json("FamilyMember"), **_errors(400, 401, 403, 404)},
-                body="FamilyMember"),
+                body="FamilyMemberRequest"),
             "delete": _op("auth", "Remove a family member", {
                 "200": _json("Tokens", "Removed (new tokens)"), **_errors(401, 403, 404)})},
         "/auth/profile": {
             "get": _op("auth", "The account holder's profile", {
                 "200": _json("Profile"), **_errors(401, 403)}),
             "patch": _op("auth", "Change the profile", {
-                "200": _json("Profile"), **_errors(400, 401, 403)}, body="Profile")},
+                "200": _json("Profile"), **_errors(400, 401, 403)}, body="ProfileRequest")},
         "/auth/jwks.json": {"get": _op("auth", "Public keys of the access tokens", {
             "200": _json("JWKS")}, False)},
     }
