@@ -187,3 +187,45 @@ def test_document_size_and_build_time(make_app: Callable[..., Flask]) -> None:
     assert first.data == again.data
     assert len(first.data) < 2_000_000, len(first.data)
     assert built < 30 and cached < 1, (built, cached)
+
+
+def _conforms(spec: dict[str, Any], path: str, method: str, status: int, body: Any) -> None:
+    """The body validates against the JSON schema documented for this path, method, status."""
+    import jsonschema_rs
+
+    answer = spec["paths"][path][method]["responses"][str(status)]
+    schema = answer["content"]["application/json"]["schema"]
+    validator = jsonschema_rs.validator_for({**schema, "components": spec["components"]})
+    errors = [str(error) for error in validator.iter_errors(body)]
+    assert not errors, (path, method, status, errors)
+
+
+# the /auth JSON schemas describe what the routes really answer (a citizen and a family member)
+def test_auth_answers_match_their_schemas(make_app: Callable[..., Flask]) -> None:
+    from tests.api.auth_helpers import PASSWORD, bearer, next_phone, sms_codes
+
+    app = make_app(auth_required=True)
+    web = app.test_client()
+    spec = web.get("/openapi.json").get_json()
+    started = web.post("/auth/register", json={"full_name": "Đặng Thị Hương",
+                                               "phone": next_phone(), "password": PASSWORD,
+                                               "gender": "female", "birthDate": "1988-02-03"})
+    _conforms(spec, "/auth/register", "post", started.status_code, started.get_json())
+    begun = started.get_json()
+    confirmed = web.post("/auth/register/confirm", json={
+        "registration": begun["registration"], "code": sms_codes(app, begun["phone"])[-1]})
+    _conforms(spec, "/auth/register/confirm", "post", confirmed.status_code,
+              confirmed.get_json())
+    token = bearer(confirmed.get_json()["access_token"])
+    added = web.post("/auth/family", headers=token, json={
+        "full_name": "Đặng Minh Khang", "relationship": "SON", "gender": "male",
+        "birthDate": "2012-06-07"})
+    _conforms(spec, "/auth/family", "post", added.status_code, added.get_json())
+    token = bearer(added.get_json()["access_token"])
+    member = added.get_json()["member"]
+    for path, url in (("/auth/family", "/auth/family"), ("/auth/profile", "/auth/profile"),
+                      ("/auth/family/{member_id}", f"/auth/family/{member}"),
+                      ("/.well-known/smart-configuration", "/.well-known/smart-configuration"),
+                      ("/auth/jwks.json", "/auth/jwks.json")):
+        answer = web.get(url, headers=token)
+        _conforms(spec, path, "get", answer.status_code, answer.get_json())
