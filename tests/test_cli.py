@@ -33,9 +33,10 @@ def test_seed_loads_demo_data_once(mongo_uri: str, monkeypatch: pytest.MonkeyPat
         db = client[database]
         assert db["Patient"].count_documents({}) == 4
         # the demo data, plus the next-dose proposal and the in-app notice of the dose
-        # whose SMS waits (issue 14 point 12), each written once
-        assert db["history"].count_documents({}) == len(demo_resources()) + 2
-        assert db["Communication"].count_documents({}) == 1
+        # whose SMS waits (issue 14 point 12), and the demo booking's confirmation notice
+        # (an after-write effect), each written once
+        assert db["history"].count_documents({}) == len(demo_resources()) + 3
+        assert db["Communication"].count_documents({}) == 2
         client.drop_database(database)
 
 
@@ -53,6 +54,7 @@ def _wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -
 
 def _serve(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if k not in ("MONGODB_URI", "FHIR_DATABASE")}
+    env.setdefault("FHIR_HOME", str(data_dir.parent / "home"))  # not the checkout's var/
     return subprocess.Popen(
         [sys.executable, "-m", "fhir_server.cli", "--data-dir", str(data_dir), "serve",
          "--seed", "--port", str(port), "--workers", "1"],
@@ -112,6 +114,7 @@ def test_serve_embedded_store_persists(tmp_path: Path) -> None:
 def test_keys_card_verify(mongo_uri: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                           capsys: pytest.CaptureFixture[str]) -> None:
     database = f"card_{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("FHIR_HOME", str(tmp_path / "home"))  # not the checkout's var/
     monkeypatch.setenv("MONGODB_URI", mongo_uri)
     monkeypatch.setenv("FHIR_DATABASE", database)
     monkeypatch.setenv("FHIR_LOAD_CONFORMANCE", "0")
