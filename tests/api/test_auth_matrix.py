@@ -27,7 +27,9 @@ def _immunization(patient_id: str, lot: str) -> dict[str, Any]:
     return {"resourceType": "Immunization", "status": "completed",
             "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": "208"}]},
             "patient": {"reference": f"Patient/{patient_id}"},
-            "occurrenceDateTime": "2021-09-10", "lotNumber": lot}
+            "occurrenceDateTime": "2021-09-10", "lotNumber": lot,
+            "location": {"display": "Trạm y tế"}, "performer": [{"actor": {"display": "ĐD. Hà"}}],
+            "protocolApplied": [{"doseNumberPositiveInt": 1}]}
 
 
 def _reaction(patient_id: str) -> dict[str, Any]:
