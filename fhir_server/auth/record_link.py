@@ -11,29 +11,15 @@ verifies identity and links the record), rather than joined (a takeover) or dupl
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from fhir_server.auth.phones import national_form
 from fhir_server.errors import Conflict, FhirError
 from fhir_server.interactions.context import Services
+from fhir_server.names import full_names
 
 IsLinked = Callable[[str], bool]
-
-
-def _folded(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
-
-
-def _names(patient: dict[str, Any]) -> set[str]:
-    found = set()
-    for name in patient.get("name") or ():
-        if isinstance(name, dict):
-            text = name.get("text") or " ".join(
-                [name.get("family") or "", *(name.get("given") or [])])
-            found.add(_folded(str(text)))
-    return found
 
 
 def _identifiers(patient: dict[str, Any]) -> dict[str, str]:
@@ -43,7 +29,7 @@ def _identifiers(patient: dict[str, Any]) -> dict[str, str]:
 
 def _agrees(existing: dict[str, Any], proposed: dict[str, Any]) -> bool:
     """Same name; birth date and identifiers do not contradict each other."""
-    if not _names(existing) & _names(proposed):
+    if not full_names(existing) & full_names(proposed):
         return False
     if existing.get("birthDate") and proposed.get("birthDate") and \
             existing["birthDate"] != proposed["birthDate"]:

@@ -17,7 +17,6 @@ and contradicting identifiers are left out. `onlyCertainMatches` keeps certain o
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -25,27 +24,12 @@ from fhir_server.errors import Forbidden, InvalidRequest
 from fhir_server.health_cards.identity import may_verify
 from fhir_server.interactions.context import Services
 from fhir_server.model.parse import validate_resource
+from fhir_server.names import families, full_names
 from fhir_server.operations.registry import OperationCall, OperationResult, operation
 
 GRADE_URL = "http://hl7.org/fhir/StructureDefinition/match-grade"
 GRADES = ((0.9, "certain"), (0.6, "probable"), (0.3, "possible"))
 MAX_CANDIDATES = 50
-
-
-def _folded(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
-
-
-def _full_names(patient: dict[str, Any]) -> set[str]:
-    names = set()
-    for name in patient.get("name") or ():
-        text = name.get("text") or " ".join([name.get("family") or "", *(name.get("given") or [])])
-        names.add(_folded(str(text)))
-    return names - {""}
-
-
-def _families(patient: dict[str, Any]) -> set[str]:
-    return {_folded(n["family"]) for n in patient.get("name") or () if n.get("family")}
 
 
 def _identifiers(patient: dict[str, Any]) -> set[tuple[str, str]]:
@@ -67,9 +51,9 @@ def score(asked: dict[str, Any], stored: dict[str, Any]) -> float | None:
     total = 0.6 if ours & theirs else 0.0
     if asked.get("birthDate") and stored.get("birthDate"):
         total += 0.15 if asked["birthDate"] == stored["birthDate"] else -0.4
-    if _full_names(asked) & _full_names(stored):
+    if full_names(asked) & full_names(stored):
         total += 0.15
-    elif _families(asked) & _families(stored):
+    elif families(asked) & families(stored):
         total += 0.05
     if asked.get("gender") and stored.get("gender"):
         total += 0.05 if asked["gender"] == stored["gender"] else -0.2
@@ -91,7 +75,7 @@ def _queries(asked: dict[str, Any]) -> Iterable[list[tuple[str, str]]]:
         if phone.replace("+", "").isdigit():
             yield [("phone", phone)]
     if asked.get("birthDate"):
-        for family in sorted(_families(asked)):
+        for family in sorted(families(asked)):
             if "," not in family and "$" not in family:
                 yield [("family", family), ("birthdate", str(asked["birthDate"]))]
 
