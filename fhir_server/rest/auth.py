@@ -29,12 +29,15 @@ def _services() -> tuple[Services, AuthService]:
     return svc, service
 
 
-def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def account_json(body: Any, status: int = 200, headers: dict[str, str] | None = None
+                 ) -> Response:
+    """A JSON answer of the account endpoints (never cached)."""
     return Response(dumps(body), status=status, content_type="application/json",
                     headers={**NO_STORE, **(headers or {})})
 
 
-def _body() -> dict[str, Any]:
+def account_body() -> dict[str, Any]:
+    """The JSON object a request to an account endpoint sent (400 otherwise)."""
     raw = request.get_data(cache=False)
     body = loads(raw) if raw.strip() else {}
     if not isinstance(body, dict):
@@ -48,8 +51,8 @@ def register() -> Response:
     optional)."""
     svc, service = _services()
     phone, registration = service.accounts.start_registration(
-        _body(), request.remote_addr, lambda pending: check_registration(svc, pending))
-    return _json({"status": "code-sent", "phone": phone, "registration": registration,
+        account_body(), request.remote_addr, lambda pending: check_registration(svc, pending))
+    return account_json({"status": "code-sent", "phone": phone, "registration": registration,
                   "expires_in": 300}, 202)
 
 
@@ -58,33 +61,33 @@ def confirm() -> Response:
     """Finish a registration: its id and SMS code; the account is active, its Patient made."""
     svc, service = _services()
     account = service.accounts.confirm_registration(
-        _body(), lambda pending: create_account_patient(svc, pending,
+        account_body(), lambda pending: create_account_patient(svc, pending,
                                                         service.accounts.is_linked))
-    return _json(service.sessions.open(account), 201)
+    return account_json(service.sessions.open(account), 201)
 
 
 @auth.post("/auth/login")
 def login() -> Response:
     """Log in with phone or BHXH code and password."""
     _, service = _services()
-    account = service.accounts.login(_body(), request.remote_addr)
-    return _json(service.sessions.open(account))
+    account = service.accounts.login(account_body(), request.remote_addr)
+    return account_json(service.sessions.open(account))
 
 
 @auth.post("/auth/token")
 def token() -> Response:
     """OAuth 2.0 token endpoint: refresh_token rotation, or client_credentials (backend)."""
     _, service = _services()
-    form = request.form.to_dict() if request.form else _body()
+    form = request.form.to_dict() if request.form else account_body()
     grant = form.get("grant_type")
     if grant == "refresh_token":
-        return _json(service.sessions.rotate(str(form.get("refresh_token", "")),
+        return account_json(service.sessions.rotate(str(form.get("refresh_token", "")),
                                              service.accounts.get))
     if grant == "client_credentials":
         client_id, scopes = service.clients.authenticate(form)
         access = service.signer.issue({"sub": client_id, "kind": "system",
                                        "scope": str(scopes)}, 300)
-        return _json({"access_token": access, "token_type": "Bearer", "expires_in": 300,
+        return account_json({"access_token": access, "token_type": "Bearer", "expires_in": 300,
                       "scope": str(scopes)})
     raise InvalidRequest.at("unsupported_grant_type: use refresh_token or client_credentials",
                             "grant_type", "not-supported")
@@ -105,15 +108,15 @@ def logout() -> Response:
 def reset() -> Response:
     """Text a reset code to the account's phone (same answer whether it exists or not)."""
     _, service = _services()
-    service.accounts.start_reset(_body(), request.remote_addr)
-    return _json({"status": "code-sent-if-registered"}, 202)
+    service.accounts.start_reset(account_body(), request.remote_addr)
+    return account_json({"status": "code-sent-if-registered"}, 202)
 
 
 @auth.post("/auth/password/reset/confirm")
 def reset_confirm() -> Response:
     """Set a new password with the code; every session of the account is revoked."""
     _, service = _services()
-    account = service.accounts.finish_reset(_body())
+    account = service.accounts.finish_reset(account_body())
     service.sessions.revoke_account(account["_id"])
     return Response(status=204, headers=NO_STORE)
 
@@ -122,11 +125,11 @@ def reset_confirm() -> Response:
 def jwks() -> Response:
     """The public key that signs access tokens."""
     _, service = _services()
-    return _json(service.signer.public_jwks(), headers={"Access-Control-Allow-Origin": "*"})
+    return account_json(service.signer.public_jwks(), headers={"Access-Control-Allow-Origin": "*"})
 
 
 @auth.get("/.well-known/smart-configuration")
 def smart_configuration() -> Response:
     """SMART App Launch discovery document."""
     _, service = _services()
-    return _json(service.smart_configuration(), headers={"Access-Control-Allow-Origin": "*"})
+    return account_json(service.smart_configuration(), headers={"Access-Control-Allow-Origin": "*"})

@@ -13,25 +13,11 @@ from fhir_server.auth.guard import unauthorized
 from fhir_server.auth.principal import CITIZEN, current_principal
 from fhir_server.auth.profile import read_profile, update_profile
 from fhir_server.auth.service import AuthService
-from fhir_server.errors import Forbidden, InvalidRequest, NotFound
-from fhir_server.model.jsonio import dumps, loads
+from fhir_server.errors import Forbidden, NotFound
+from fhir_server.rest.auth import account_body, account_json
 from fhir_server.rest.context import request_services
 
 family = Blueprint("fhir_family", __name__)
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(dumps(body), status=status, content_type="application/json",
-                    headers=NO_STORE)
-
-
-def _body() -> dict[str, Any]:
-    raw = request.get_data(cache=False)
-    body = loads(raw) if raw.strip() else {}
-    if not isinstance(body, dict):
-        raise InvalidRequest("The body must be a JSON object", code="structure")
-    return body
 
 
 def _holder() -> tuple[AuthService, dict[str, Any]]:
@@ -54,12 +40,12 @@ def members() -> Response:
     service, account = _holder()
     svc = request_services()
     if request.method == "GET":
-        return _json({"patient": account.get("patient"), "family": account.get("family", []),
+        return account_json({"patient": account.get("patient"), "family": account.get("family", []),
                       "members": list_members(svc, account)})
-    member, related = add_member(svc, account, _body())
+    member, related = add_member(svc, account, account_body())
     updated = service.accounts.add_family_member(account["_id"], member)
     tokens = service.sessions.open(updated, current_principal().session)
-    return _json({**tokens, "member": member, "relatedPerson": related}, 201)
+    return account_json({**tokens, "member": member, "relatedPerson": related}, 201)
 
 
 @family.route("/auth/family/<member_id>", methods=["GET", "PATCH", "DELETE"])
@@ -71,12 +57,12 @@ def member(member_id: str) -> Response:
         found = [m for m in list_members(svc, account) if m["patient"] == member_id]
         if not found:
             raise NotFound(f"Patient/{member_id[:64]} is not in your family")
-        return _json(found[0])
+        return account_json(found[0])
     if request.method == "PATCH":
-        return _json(update_member(svc, account, member_id, _body()))
+        return account_json(update_member(svc, account, member_id, account_body()))
     unlink_member(svc, account, member_id)
     updated = service.accounts.remove_family_member(account["_id"], member_id)
-    return _json(service.sessions.open(updated, current_principal().session))
+    return account_json(service.sessions.open(updated, current_principal().session))
 
 
 @family.route("/auth/profile", methods=["GET", "PATCH"])
@@ -85,5 +71,5 @@ def profile() -> Response:
     _, account = _holder()
     svc = request_services()
     if request.method == "GET":
-        return _json(read_profile(svc, account))
-    return _json(update_profile(svc, account, _body()))
+        return account_json(read_profile(svc, account))
+    return account_json(update_profile(svc, account, account_body()))
