@@ -42,3 +42,14 @@ def register(app: Flask, client: FlaskClient, name: str = "Trần Thị Mai",
         "registration": registration, "code": sms_codes(app, e164)[-1]})
     assert confirmed.status_code == 201, confirmed.get_json()
     return {**confirmed.get_json(), "phone": phone, "e164": e164}
+
+
+def staff_headers(app: Flask, role: str = "practitioner") -> dict[str, str]:
+    """A new staff account of this role, logged in: FHIR JSON headers with its token."""
+    service = app.extensions["fhir"].components["auth"]
+    phone = f"0903{next(_numbers) % 1_000_000:06d}"
+    service.accounts.create_staff(phone, role, "Staff2021pass", [role])
+    login = app.test_client().post("/auth/login", json={"username": phone,
+                                                        "password": "Staff2021pass"})
+    assert login.status_code == 200, login.get_json()
+    return {"Content-Type": "application/fhir+json", **bearer(login.get_json()["access_token"])}

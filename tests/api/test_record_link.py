@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.api.auth_helpers import PASSWORD, bearer, next_phone, sms_codes
+from tests.api.auth_helpers import PASSWORD, bearer, next_phone, sms_codes, staff_headers
 
 FHIR = {"Content-Type": "application/fhir+json"}
 
@@ -25,12 +25,7 @@ def app(make_app: Callable[..., Flask]) -> Flask:
 
 @pytest.fixture(scope="module")
 def nurse(app: Flask) -> dict[str, str]:
-    service = app.extensions["fhir"].components["auth"]
-    phone = f"0903{uuid.uuid4().int % 1_000_000:06d}"
-    service.accounts.create_staff(phone, "nurse", "Staff2021pass", ["practitioner"])
-    login = app.test_client().post("/auth/login", json={"username": phone,
-                                                        "password": "Staff2021pass"})
-    return {**FHIR, **bearer(login.get_json()["access_token"])}
+    return staff_headers(app)
 
 
 def _site_records(app: Flask, nurse: dict[str, str], phone: str, name: str,

@@ -5,7 +5,6 @@ asserts what the server must answer, and the transcript is docs/app-api.md, comp
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,7 +15,7 @@ from flask import Flask
 
 from fhir_server.notify.gateways import FileSink
 from fhir_server.scheduling.notices import VIETNAM
-from tests.api.auth_helpers import PASSWORD, bearer, sms_codes
+from tests.api.auth_helpers import PASSWORD, bearer, sms_codes, staff_headers
 from tests.api.test_health_declarations import declaration
 from tests.docs.flow_recorder import FlowRecorder
 
@@ -32,12 +31,7 @@ def app(make_app: Callable[..., Flask]) -> Flask:
 
 
 def _staff(app: Flask, role: str) -> dict[str, str]:
-    service = app.extensions["fhir"].components["auth"]
-    phone = f"0905{uuid.uuid4().int % 1_000_000:06d}"
-    service.accounts.create_staff(phone, role, "Staff2021pass", [role])
-    login = app.test_client().post("/auth/login", json={"username": phone,
-                                                        "password": "Staff2021pass"})
-    return {**FHIR, **bearer(login.get_json()["access_token"])}
+    return staff_headers(app, role)
 
 
 def _last_sms(app: Flask, phone: str) -> str:

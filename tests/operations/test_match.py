@@ -11,7 +11,7 @@ import pytest
 from flask import Flask
 
 from fhir_server.operations.match import grade, score
-from tests.api.auth_helpers import bearer, register
+from tests.api.auth_helpers import bearer, register, staff_headers
 
 FHIR = {"Content-Type": "application/fhir+json"}
 GRADE = "http://hl7.org/fhir/StructureDefinition/match-grade"
@@ -44,12 +44,7 @@ def app(make_app: Callable[..., Flask]) -> Flask:
 
 
 def _staff(app: Flask) -> dict[str, str]:
-    service = app.extensions["fhir"].components["auth"]
-    phone = f"0903{uuid.uuid4().int % 1_000_000:06d}"
-    service.accounts.create_staff(phone, "nurse", "Staff2021pass", ["practitioner"])
-    login = app.test_client().post("/auth/login", json={"username": phone,
-                                                        "password": "Staff2021pass"})
-    return {**FHIR, **bearer(login.get_json()["access_token"])}
+    return staff_headers(app)
 
 
 def test_match_over_http_grades_candidates_best_first(app: Flask) -> None:

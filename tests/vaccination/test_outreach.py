@@ -5,7 +5,6 @@ dose with the schedule once; a voided dose updates the proposal; old imports tex
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -15,7 +14,7 @@ from flask import Flask
 
 from fhir_server.notify.gateways import FileSink
 from fhir_server.scheduling.notices import VIETNAM
-from tests.api.auth_helpers import PASSWORD, bearer, next_phone, sms_codes
+from tests.api.auth_helpers import PASSWORD, bearer, next_phone, sms_codes, staff_headers
 
 FHIR = {"Content-Type": "application/fhir+json"}
 CVX = "http://hl7.org/fhir/sid/cvx"
@@ -28,12 +27,7 @@ def app(make_app: Callable[..., Flask]) -> Flask:
 
 @pytest.fixture(scope="module")
 def nurse(app: Flask) -> dict[str, str]:
-    service = app.extensions["fhir"].components["auth"]
-    phone = f"0903{uuid.uuid4().int % 1_000_000:06d}"
-    service.accounts.create_staff(phone, "nurse", "Staff2021pass", ["practitioner"])
-    login = app.test_client().post("/auth/login", json={"username": phone,
-                                                        "password": "Staff2021pass"})
-    return {**FHIR, **bearer(login.get_json()["access_token"])}
+    return staff_headers(app)
 
 
 def _texts(app: Flask, e164: str) -> list[str]:
