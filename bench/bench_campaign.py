@@ -169,13 +169,14 @@ def reminder_figures(args: argparse.Namespace, tmp: Path, store: EmbeddedStore) 
     services = _services(store.uri, tmp).internal()
     tomorrow = datetime.now(VIETNAM).date() + timedelta(days=1)
     start = datetime.combine(tomorrow, datetime.min.time(), VIETNAM) + timedelta(hours=8)
+    backend = services.store.store  # setup below the Repository: no after-write effects
     with acting_as(INTERNAL_PRINCIPAL):
-        patients = services.store.create_many("Patient", [
+        patients = backend.create_many("Patient", [
             {"resourceType": "Patient", "name": [{"text": f"Hẹn {n}"}],
              "telecom": [{"system": "phone", "value": f"+8497{n:07d}"}]}
             for n in range(args.appointments)])
         for chunk in range(0, len(patients), 500):
-            services.store.create_many("Appointment", [
+            backend.create_many("Appointment", [
                 {"resourceType": "Appointment", "status": "booked",
                  "start": (start + timedelta(minutes=n % 480)).isoformat(),
                  "end": (start + timedelta(minutes=n % 480 + 5)).isoformat(),

@@ -56,6 +56,7 @@ class Store(Protocol):
     def atomic(self) -> AbstractContextManager[Any]: ...
     def transact(self, work: Callable[[], T]) -> T: ...
     def claim(self, key: str) -> None: ...
+    def claim_many(self, keys: Sequence[str]) -> None: ...
 
 
 AuditRecorder = Callable[["AuditUnit", int], None]
@@ -269,10 +270,15 @@ class Repository:
                                self._lookup)
         rules = write_rules(type_name)  # one by one when a rule has writes of its own to make
         if any(rule.check(self, resource, None) for resource in resources for rule in rules):
-            return [self._ruled(type_name, resource, None, partial(self.store.create, type_name,
-                                                                   resource))
-                    for resource in resources]
-        return self.store.create_many(type_name, resources)
+            created = [self._ruled(type_name, resource, None,
+                                   partial(self.store.create, type_name, resource))
+                       for resource in resources]
+        else:
+            created = self.store.create_many(type_name, resources)
+        for version in created:
+            self.unit.touch(type_name, version.id)
+            run_effects(self.services, version, None)
+        return created
 
     def update(self, type_name: str, resource_id: str, resource: dict[str, Any],
                if_match: int | None = None) -> tuple[StoredVersion, bool]:
@@ -328,3 +334,7 @@ class Repository:
         """Claim a normalised conditional-create criteria in the open transaction, so two
         concurrent transactions cannot both create a match for it."""
         self.store.claim(key)
+
+    def claim_many(self, keys: Sequence[str]) -> None:
+        """Claim several keys in the open transaction (one round trip; as `claim`)."""
+        self.store.claim_many(keys)

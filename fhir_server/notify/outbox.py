@@ -37,20 +37,36 @@ class Outbox:
         self._deliver(self.records.get(message_id))
         return True
 
+    def enqueue_many_once(self, messages: list[tuple[str, str, str]]) -> int:
+        """Store messages (key, phone, text) once per key in bulk and try to deliver the new
+        ones; how many were new."""
+        fresh = self.records.add_many_once(messages, self.clock())
+        sent, claimed = [], self.records.claim_many(fresh) if fresh else []
+        for message in claimed:
+            if self._send(message):
+                sent.append(message.id)
+        self.records.mark_many_sent(sent, self.clock())
+        return len(fresh)
+
+    def _send(self, claimed: OutboxMessage) -> bool:
+        """Hand a claimed message to the gateway; a failure is recorded for a retry."""
+        try:
+            self.gateway.send(claimed.to, claimed.text)
+        except Exception as exc:  # noqa: BLE001 - any gateway failure is retried
+            delay = timedelta(seconds=min(3600, 5 * 2 ** claimed.attempts))
+            self.records.record_failure(claimed.id, str(exc)[:200], self.clock() + delay,
+                                        give_up=claimed.attempts >= MAX_ATTEMPTS)
+            log.warning("SMS delivery failed (attempt %d): %s", claimed.attempts, exc)
+            return False
+        return True
+
     def _deliver(self, message: OutboxMessage | None) -> bool:
         if message is None or not message.pending:
             return False
         claimed = self.records.claim(message)
         if claimed is None:
             return False  # another worker is on it
-        attempts = claimed.attempts
-        try:
-            self.gateway.send(claimed.to, claimed.text)
-        except Exception as exc:  # noqa: BLE001 - any gateway failure is retried
-            delay = timedelta(seconds=min(3600, 5 * 2 ** attempts))
-            self.records.record_failure(claimed.id, str(exc)[:200], self.clock() + delay,
-                                        give_up=attempts >= MAX_ATTEMPTS)
-            log.warning("SMS delivery failed (attempt %d): %s", attempts, exc)
+        if not self._send(claimed):
             return False
         self.records.mark_sent(claimed.id, self.clock())
         return True

@@ -78,25 +78,43 @@ def _slot(svc: Services, slot_id: str, name: str = "slot") -> tuple[dict[str, An
     return slot, schedule
 
 
-def details(svc: Services, appointment: dict[str, Any], reason: str = "") -> dict[str, str]:
-    """The text fields of a notice about an Appointment: name, local time, site, reason."""
-    internal = svc.internal()
-    site = ""
+def site_refs(appointment: dict[str, Any]) -> list[tuple[str, str]]:
+    """The (type, id) of the Locations and Practitioners an Appointment names, in order."""
+    found = []
     for participant in appointment.get("participant") or []:
-        ref = str((participant.get("actor") or {}).get("reference") or "")
-        kind, _, rid = ref.partition("/")
-        if kind in ("Location", "Practitioner") and rid and not site:
-            try:
-                found = internal.store.read(kind, rid).resource or {}
-            except FhirError:
-                continue
-            site = str(found.get("name") or patient_name(found) or "")
+        kind, _, rid = str((participant.get("actor") or {}).get("reference") or ""
+                           ).partition("/")
+        if kind in ("Location", "Practitioner") and rid:
+            found.append((kind, rid))
+    return found
+
+
+def site_name(svc: Services, kind: str, rid: str) -> str:
+    """The display name of a Location or Practitioner ('' when it is gone)."""
     try:
-        patient = internal.store.read("Patient", patient_of(appointment) or "-").resource or {}
-    except FhirError:  # a deleted Patient: the notice goes without the name
-        patient = {}
+        found = svc.internal().store.read(kind, rid).resource or {}
+    except FhirError:
+        return ""
+    return str(found.get("name") or patient_name(found) or "")
+
+
+def notice_details(appointment: dict[str, Any], patient: dict[str, Any], site: str,
+                   reason: str = "") -> dict[str, str]:
+    """The text fields of a notice from the Appointment, its Patient and its site's name."""
     return {"name": patient_name(patient), "when": when_text(appointment.get("start")),
             "site": site or "cơ sở y tế", "reason": reason}
+
+
+def details(svc: Services, appointment: dict[str, Any], reason: str = "") -> dict[str, str]:
+    """The text fields of a notice about an Appointment: name, local time, site, reason."""
+    site = next((name for name in (site_name(svc, kind, rid)
+                                   for kind, rid in site_refs(appointment)) if name), "")
+    try:
+        patient = svc.internal().store.read("Patient", patient_of(appointment) or "-"
+                                            ).resource or {}
+    except FhirError:  # a deleted Patient: the notice goes without the name
+        patient = {}
+    return notice_details(appointment, patient, site, reason)
 
 
 NOTIFYING: ContextVar[bool] = ContextVar("booking_notifying", default=False)

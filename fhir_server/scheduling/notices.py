@@ -82,7 +82,8 @@ def patient_name(patient: dict[str, Any]) -> str:
     return ""
 
 
-def _phone(telecoms: list[dict[str, Any]] | None) -> str | None:
+def phone_in(telecoms: list[dict[str, Any]] | None) -> str | None:
+    """The first phone (or sms) number among telecoms."""
     return next((str(t["value"]) for t in telecoms or []
                  if t.get("system") in ("phone", "sms") and t.get("value")), None)
 
@@ -93,12 +94,12 @@ def phone_of(svc: Services, patient_id: str) -> str | None:
         patient = svc.store.read("Patient", patient_id).resource or {}
     except FhirError:  # deleted since: no one to text
         return None
-    found = _phone(patient.get("telecom"))
+    found = phone_in(patient.get("telecom"))
     if found:
         return found
     related = svc.search.criteria_for("RelatedPerson", [("patient", f"Patient/{patient_id}")])
     for version in svc.store.find("RelatedPerson", related, limit=5):
-        found = _phone((version.resource or {}).get("telecom"))
+        found = phone_in((version.resource or {}).get("telecom"))
         if found:
             return found
     return None

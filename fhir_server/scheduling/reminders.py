@@ -10,21 +10,19 @@ in id order through the server's own Repository (`svc.internal()`).
 from __future__ import annotations
 
 import argparse
-import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import partial
-from typing import TextIO
+from typing import Any, TextIO
 
-from fhir_server.errors import FhirError
 from fhir_server.interactions.context import Services
-from fhir_server.scheduling.booking import details, patient_of
-from fhir_server.scheduling.notices import VIETNAM, Notice, notify_after, record
+from fhir_server.scheduling.booking import notice_details, patient_of, site_name, site_refs
+from fhir_server.scheduling.notice_batch import ChunkResult, send_chunk
+from fhir_server.scheduling.notices import VIETNAM, Notice
 from fhir_server.search.criteria import Sort
+from fhir_server.storage.base import StoredVersion
 
 BY_ID = Sort((("_id", 1),))
-CHUNK = 50  # notices recorded per transaction
-log = logging.getLogger(__name__)
+CHUNK = 200  # notices recorded per transaction and texted per bulk insert
 
 
 @dataclass
@@ -50,49 +48,57 @@ def send_reminders(svc: Services, day: date, now: datetime) -> ReminderRun:
     low, high = day_window(day)
     criteria = svc.search.criteria_for("Appointment", [
         ("status", "booked"), ("date", f"ge{low}"), ("date", f"lt{high}")])
-    run = ReminderRun()
-    chunk: list[Notice] = []
+    run, sites = ReminderRun(), SiteNames(svc)
+    chunk: list[StoredVersion] = []
     for version in svc.store.find("Appointment", criteria, sort=BY_ID):
-        appointment = version.resource or {}
-        patient = patient_of(appointment)
-        if patient is None:
+        if patient_of(version.resource or {}) is None:
             continue
         run.found += 1
-        chunk.append(Notice("reminder", patient, f"Appointment/{version.id}",
-                            f"reminder/{version.id}/{day.isoformat()}",
-                            details(svc, appointment)))
+        chunk.append(version)
         if len(chunk) == CHUNK:
-            _send(svc, chunk, now, run)
+            _send(svc, chunk, day, now, sites, run)
             chunk = []
-    _send(svc, chunk, now, run)
+    _send(svc, chunk, day, now, sites, run)
     return run
 
 
-def _send(svc: Services, notices: list[Notice], now: datetime, run: ReminderRun) -> None:
-    """Record a chunk of notices in one transaction (one commit for many; each key claimed),
-    one by one when the chunk fails; then queue their texts."""
-    if not notices:
+class SiteNames:
+    """Site names read once per run (a day's appointments share a few sites)."""
+
+    def __init__(self, svc: Services) -> None:
+        self.svc = svc
+        self.names: dict[tuple[str, str], str] = {}
+
+    def of(self, appointment: dict[str, Any]) -> str:
+        """The first named Location or Practitioner of the Appointment ('' when none)."""
+        for ref in site_refs(appointment):
+            if ref not in self.names:
+                self.names[ref] = site_name(self.svc, *ref)
+            if self.names[ref]:
+                return self.names[ref]
+        return ""
+
+
+def _send(svc: Services, chunk: list[StoredVersion], day: date, now: datetime,
+          sites: SiteNames, run: ReminderRun) -> None:
+    """The chunk's notices (its Patients read in one query), recorded and texted in bulk."""
+    if not chunk:
         return
-    failed: set[str] = set()
-    try:
-        written = svc.store.transact(lambda: [record(svc, n, now) for n in notices])
-        run.recorded += sum(written)
-    except FhirError:
-        for notice in notices:  # find the bad one; the others still go out
-            try:
-                run.recorded += svc.store.transact(partial(record, svc, notice, now))
-            except FhirError as error:  # a rerun retries it
-                log.warning("reminder %s failed: %s", notice.key, error.message)
-                run.failed += 1
-                failed.add(notice.key)
-    for notice in notices:
-        if notice.key in failed:
-            continue
-        try:
-            run.texted += notify_after(svc, notice, now)
-        except FhirError as error:
-            log.warning("reminder SMS %s failed: %s", notice.key, error.message)
-            run.failed += 1
+    patients = {v.id: v.resource or {} for v in svc.search.engine.by_ids(
+        "Patient", sorted({patient_of(v.resource or {}) or "" for v in chunk}))}
+    notices = []
+    for version in chunk:
+        appointment = version.resource or {}
+        patient = patient_of(appointment) or ""
+        notices.append(Notice("reminder", patient, f"Appointment/{version.id}",
+                              f"reminder/{version.id}/{day.isoformat()}",
+                              notice_details(appointment, patients.get(patient, {}),
+                                             sites.of(appointment))))
+    result = ChunkResult()
+    send_chunk(svc, notices, now, result, patients)
+    run.recorded += result.recorded
+    run.texted += result.texted
+    run.failed += result.failed
 
 
 def add_reminder_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:

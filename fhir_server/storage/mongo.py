@@ -372,6 +372,11 @@ class MongoResourceStore:
         if current_session() is not None:
             transactions.claim(self.db, key)
 
+    def claim_many(self, keys: Sequence[str]) -> None:
+        """Claim several keys inside the open transaction in one round trip."""
+        if current_session() is not None:
+            transactions.claim_many(self.db, list(keys))
+
     def ensure_indexes(self, type_names: Sequence[str]) -> None:
         """Create the indexes reads and history need."""
         history = self.db[HISTORY]

@@ -13,9 +13,10 @@ from typing import Any
 from bson import ObjectId
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.database import Database
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 OUTBOX = "_outbox"
+DUPLICATE_KEY = 11000
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 
 MessageId = ObjectId
@@ -63,6 +64,41 @@ class OutboxRecords:
         except DuplicateKeyError:
             return None
         return message_id
+
+    def add_many_once(self, messages: list[tuple[str, str, str]], now: datetime
+                      ) -> list[MessageId]:
+        """Store pending messages (key, phone, text) in one bulk insert; the ids of those
+        whose key was new (the others were queued before and are left alone)."""
+        docs: list[dict[str, Any]] = [
+            {"_id": ObjectId(), "key": key[:500], "to": phone, "text": text, "status": PENDING,
+             "attempts": 0, "created": now, "next_try": now} for key, phone, text in messages]
+        if not docs:
+            return []
+        try:
+            self.collection.insert_many(docs, ordered=False)
+        except BulkWriteError as error:
+            errors = error.details.get("writeErrors", [])
+            if any(e.get("code") != DUPLICATE_KEY for e in errors):
+                raise
+            skipped = {e["index"] for e in errors}
+            return [ObjectId(doc["_id"]) for n, doc in enumerate(docs) if n not in skipped]
+        return [ObjectId(doc["_id"]) for doc in docs]
+
+    def claim_many(self, message_ids: list[MessageId]) -> list[OutboxMessage]:
+        """Mark these messages sending (an attempt counted) where still pending at no
+        attempts; the messages this call claimed (a claim token tells them apart)."""
+        token = ObjectId()
+        self.collection.update_many(
+            {"_id": {"$in": message_ids}, "status": PENDING, "attempts": 0},
+            {"$set": {"status": SENDING, "claim": token}, "$inc": {"attempts": 1}})
+        return [_message(doc) for doc in self.collection.find(
+            {"_id": {"$in": message_ids}, "claim": token, "status": SENDING})]
+
+    def mark_many_sent(self, message_ids: list[MessageId], at: datetime) -> None:
+        """The gateway took these messages."""
+        if message_ids:
+            self.collection.update_many({"_id": {"$in": message_ids}},
+                                        {"$set": {"status": SENT, "sent": at}})
 
     def add(self, phone: str, text: str, now: datetime) -> MessageId:
         """Store a pending message due now; its id."""

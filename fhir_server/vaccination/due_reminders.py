@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import partial
 
-from fhir_server.errors import FhirError
 from fhir_server.interactions.context import Services
-from fhir_server.scheduling.notices import Notice, notify_after, patient_name, record
+from fhir_server.scheduling.notice_batch import ChunkResult, send_chunk
+from fhir_server.scheduling.notices import Notice, patient_name
 from fhir_server.search.criteria import Sort
 from fhir_server.vaccination.forecast import SERIES_SYSTEM, next_due
 
 BY_ID = Sort((("_id", 1),))
+CHUNK = 200  # notices recorded per transaction and texted per bulk insert
 
 
 @dataclass
@@ -39,6 +39,7 @@ def send_due_dose_reminders(svc: Services, day: date, now: datetime) -> DueRun:
     criteria = svc.search.criteria_for("ImmunizationRecommendation", [
         ("status", "due,overdue"), ("identifier", f"{SERIES_SYSTEM}|")])
     run = DueRun()
+    chunk: list[tuple[str, str, str]] = []  # (recommendation id, patient id, dose)
     for version in svc.store.find("ImmunizationRecommendation", criteria, sort=BY_ID):
         recommendation = dict(version.resource or {})
         due = next_due(recommendation)
@@ -49,16 +50,28 @@ def send_due_dose_reminders(svc: Services, day: date, now: datetime) -> DueRun:
         run.found += 1
         dose = next((r.get("doseNumberPositiveInt") for r in recommendation["recommendation"]
                      if r.get("dateCriterion")), "")
-        try:
-            patient = svc.store.read("Patient", patient_id).resource or {}
-            notice = Notice("next-dose-due", patient_id,
-                            f"ImmunizationRecommendation/{version.id}",
-                            f"next-dose-due/{patient_id}/{dose}/{day.isoformat()}",
-                            {"name": patient_name(patient), "when": day.strftime("%d/%m/%Y")})
-            if svc.store.transact(partial(record, svc, notice, now)):
-                run.recorded += 1
-            if notify_after(svc, notice, now):
-                run.texted += 1
-        except FhirError:  # one bad record does not stop the run; a rerun retries it
-            run.failed += 1
+        chunk.append((version.id, patient_id, str(dose)))
+        if len(chunk) == CHUNK:
+            _send(svc, chunk, day, now, run)
+            chunk = []
+    _send(svc, chunk, day, now, run)
     return run
+
+
+def _send(svc: Services, chunk: list[tuple[str, str, str]], day: date, now: datetime,
+          run: DueRun) -> None:
+    """The chunk's notices (its Patients read in one query), recorded and texted in bulk."""
+    if not chunk:
+        return
+    patients = {v.id: v.resource or {} for v in svc.search.engine.by_ids(
+        "Patient", sorted({patient_id for _, patient_id, _ in chunk}))}
+    notices = [Notice("next-dose-due", patient_id, f"ImmunizationRecommendation/{rec_id}",
+                      f"next-dose-due/{patient_id}/{dose}/{day.isoformat()}",
+                      {"name": patient_name(patients[patient_id]),
+                       "when": day.strftime("%d/%m/%Y")})
+               for rec_id, patient_id, dose in chunk if patient_id in patients]
+    result = ChunkResult()
+    send_chunk(svc, notices, now, result, patients)
+    run.recorded += result.recorded
+    run.texted += result.texted
+    run.failed += result.failed

@@ -82,3 +82,19 @@ def test_http_gateway_posts_json_and_fails_loudly() -> None:
             pass
     finally:
         server.shutdown()
+
+
+def test_bulk_enqueue_delivers_new_keys_once(mongo_uri: str) -> None:
+    """enqueue_many_once: new keys are stored and delivered, a failure waits for its retry,
+    and queueing the same keys again sends nothing."""
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    with own_database(mongo_uri) as db:
+        gateway = FlakyGateway(failures=1)
+        records = OutboxRecords(db)
+        records.ensure_indexes()
+        outbox = Outbox(records, gateway, lambda: now)
+        batch = [("sms:a", "+84912345678", "A"), ("sms:b", "+84987654321", "B")]
+        assert outbox.enqueue_many_once(batch) == 2
+        assert len(gateway.sent) == 1 and outbox.counts() == {"sent": 1, "pending": 1}
+        assert outbox.enqueue_many_once(batch) == 0 and len(gateway.sent) == 1
+        assert outbox.deliver_pending() == 0  # the failed one waits for its backoff

@@ -34,3 +34,21 @@ def test_outbox_message_is_claimed_once(db: Database[Any]) -> None:
     other = outbox.add("+84900000002", "hi", NOW)
     outbox.mark_sent(other, NOW)
     assert outbox.counts() == {"failed": 1, "sent": 1}
+
+
+def test_bulk_add_skips_known_keys_and_claims_once(db: Database[Any]) -> None:
+    """Bulk queueing (the nightly reminders): a key queued before is skipped, the new ones
+    come back; of two bulk claims of the same messages, each message goes to one."""
+    outbox = OutboxRecords(db)
+    outbox.ensure_indexes()
+    assert outbox.add_once("sms:reminder/1", "+84900000001", "one", NOW) is not None
+    fresh = outbox.add_many_once([("sms:reminder/1", "+84900000001", "one again"),
+                                  ("sms:reminder/2", "+84900000002", "two"),
+                                  ("sms:reminder/3", "+84900000003", "three")], NOW)
+    assert len(fresh) == 2 and outbox.counts() == {"pending": 3}
+    assert outbox.add_many_once([("sms:reminder/2", "+84900000002", "two")], NOW) == []
+    claims = race(lambda n: outbox.claim_many(fresh))
+    claimed = [m.text for batch in claims for m in batch]
+    assert sorted(claimed) == ["three", "two"]  # each message claimed by exactly one call
+    outbox.mark_many_sent(fresh, NOW)
+    assert outbox.counts() == {"pending": 1, "sent": 2}
