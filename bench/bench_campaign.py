@@ -7,6 +7,7 @@ from /proc) and database CPU ms per loop; reminders: appointments per second and
 run over --appointments would take. Setup (Patients, identity verification, accounts, logins,
 appointments) is not timed.
 Run: .venv/bin/python bench/bench_campaign.py [--people 40] [--sites 10] [--appointments 2000]
+[--part both|loop|reminders]
 """
 
 from __future__ import annotations
@@ -207,11 +208,14 @@ def main() -> int:
     parser.add_argument("--appointments", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--part", choices=("both", "loop", "reminders"), default="both")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-campaign-"))
     with EmbeddedStore(tmp / "data", log_path=tmp / "db.log") as store:
-        loop_figures(args, tmp, store)
-        reminder_figures(args, tmp, store)
+        if args.part in ("both", "loop"):
+            loop_figures(args, tmp, store)
+        if args.part in ("both", "reminders"):
+            reminder_figures(args, tmp, store)
     return 0
 
 

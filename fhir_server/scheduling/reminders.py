@@ -3,8 +3,10 @@
 Every booked Appointment starting on the given day (Vietnam time; default tomorrow) gets an
 in-app reminder (a Communication, notices.py) and one SMS, keyed `reminder/<id>/<day>`: a
 second run, or a run after an interruption, finds the keys already used and sends nothing
-twice, so the command is safe to repeat and resumes where it stopped. Appointments are walked
-in id order through the server's own Repository (`svc.internal()`).
+twice, so the command is safe to repeat and resumes where it stopped. The day's Appointments
+are read in one pass over the date index (their status checked here: a query of one field is
+one index range on any MongoDB-compatible server) through the server's own Repository
+(`svc.internal()`).
 """
 
 from __future__ import annotations
@@ -18,10 +20,8 @@ from fhir_server.interactions.context import Services
 from fhir_server.scheduling.booking import notice_details, patient_of, site_name, site_refs
 from fhir_server.scheduling.notice_batch import ChunkResult, send_chunk
 from fhir_server.scheduling.notices import VIETNAM, Notice
-from fhir_server.search.criteria import Sort
 from fhir_server.storage.base import StoredVersion
 
-BY_ID = Sort((("_id", 1),))
 CHUNK = 200  # notices recorded per transaction and texted per bulk insert
 
 
@@ -46,12 +46,13 @@ def send_reminders(svc: Services, day: date, now: datetime) -> ReminderRun:
     """Remind every citizen with a booked appointment on `day`, at most once each."""
     svc = svc.internal()
     low, high = day_window(day)
-    criteria = svc.search.criteria_for("Appointment", [
-        ("status", "booked"), ("date", f"ge{low}"), ("date", f"lt{high}")])
+    criteria = svc.search.criteria_for("Appointment", [  # the day alone: one index range
+        ("date", f"ge{low}"), ("date", f"lt{high}")])
     run, sites = ReminderRun(), SiteNames(svc)
     chunk: list[StoredVersion] = []
-    for version in svc.store.find("Appointment", criteria, sort=BY_ID):
-        if patient_of(version.resource or {}) is None:
+    for version in svc.store.find("Appointment", criteria):
+        appointment = version.resource or {}
+        if appointment.get("status") != "booked" or patient_of(appointment) is None:
             continue
         run.found += 1
         chunk.append(version)

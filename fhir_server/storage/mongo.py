@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -23,6 +23,7 @@ from fhir_server.storage.base import HistoryPage, Indexer, StoredVersion
 from fhir_server.storage.decimals import bson_ready, decimal_db
 from fhir_server.storage.query import compile_criteria, sort_spec
 from fhir_server.storage.query.index_document import index_document
+from fhir_server.storage.query.plan import match_stages
 from fhir_server.storage.transactions import current_session
 from fhir_server.storage.unique_identifiers import (
     FIELD as UNIQUE_FIELD,
@@ -330,33 +331,65 @@ class MongoResourceStore:
         page = versions[offset:offset + count]
         return HistoryPage([self._version(doc["t"], doc) for doc in page], len(versions))
 
+    def _split(self, type_name: str, criteria: Criteria) -> list[dict[str, Any]] | None:
+        """The filter as $match stages when it has several fields, else None (query/plan.py:
+        an aggregation whose first stage the database serves from an index)."""
+        stages = match_stages(compile_criteria(type_name, criteria))
+        return stages if len(stages) > 1 else None
+
     def find(self, type_name: str, criteria: Criteria, *, sort: Sort | None = None,
              skip: int = 0, limit: int = 0) -> Iterator[StoredVersion]:
         """Current versions matching the criteria, in the sort's order."""
-        cursor = self._current(type_name).find(compile_criteria(type_name, criteria),
-                                               CURRENT_FIELDS, session=self._s)
-        if sort is not None:
-            cursor = cursor.sort(sort_spec(sort))
-        for doc in cursor.skip(skip).limit(limit):
+        stages = self._split(type_name, criteria)
+        cursor: Iterable[dict[str, Any]]
+        if stages is None:
+            cursor = self._current(type_name).find(compile_criteria(type_name, criteria),
+                                                   CURRENT_FIELDS, session=self._s)
+            if sort is not None:
+                cursor = cursor.sort(sort_spec(sort))
+            cursor = cursor.skip(skip).limit(limit)
+        else:
+            stages += [{"$sort": dict(sort_spec(sort))}] if sort is not None else []
+            stages += [{"$skip": skip}] if skip else []
+            stages += [{"$limit": limit}] if limit else []
+            cursor = self._current(type_name).aggregate(
+                [*stages, {"$project": CURRENT_FIELDS}], session=self._s)
+        for doc in cursor:
             yield self._version(type_name, doc)
 
     def count(self, type_name: str, criteria: Criteria) -> int:
         """How many current versions match the criteria."""
-        return self._current(type_name).count_documents(compile_criteria(type_name, criteria),
-                                                        session=self._s)
+        stages = self._split(type_name, criteria)
+        if stages is None:
+            return self._current(type_name).count_documents(
+                compile_criteria(type_name, criteria), session=self._s)
+        counted = next(self._current(type_name).aggregate(
+            [*stages, {"$count": "n"}], session=self._s), None)
+        return int(counted["n"]) if counted else 0
 
     def ids(self, type_name: str, criteria: Criteria) -> list[str]:
         """The ids of the current versions matching the criteria."""
-        found = self._current(type_name).distinct("_id", compile_criteria(type_name, criteria),
-                                                  session=self._s)
+        stages = self._split(type_name, criteria)
+        if stages is None:
+            found = self._current(type_name).distinct(
+                "_id", compile_criteria(type_name, criteria), session=self._s)
+        else:
+            found = [doc["_id"] for doc in self._current(type_name).aggregate(
+                [*stages, {"$project": {"_id": 1}}], session=self._s)]
         return [str(resource_id) for resource_id in found]
 
     def references(self, type_name: str, code: str, criteria: Criteria) -> list[str]:
         """The distinct reference keys ("Type/id", URLs) a reference parameter holds among the
         current versions matching the criteria (reverse chains)."""
-        found = self._current(type_name).distinct(f"idx.p.{code}",
-                                                  compile_criteria(type_name, criteria),
-                                                  session=self._s)
+        field = f"idx.p.{code}"
+        stages = self._split(type_name, criteria)
+        if stages is None:
+            found = self._current(type_name).distinct(
+                field, compile_criteria(type_name, criteria), session=self._s)
+        else:
+            found = [row["_id"] for row in self._current(type_name).aggregate(
+                [*stages, {"$unwind": f"${field}"}, {"$group": {"_id": f"${field}"}}],
+                session=self._s)]
         return [value for value in found if isinstance(value, str)]
 
     def atomic(self) -> AbstractContextManager[ClientSession | None]:

@@ -1,9 +1,12 @@
 """Assemble compiled parts into one MongoDB filter that an index can serve.
 
 Every part's exact conditions are field-level, so they merge into one top-level document
-(MongoDB ANDs its fields). The most selective part's index hint goes first: SecantusDB plans
-only top-level fields and walks the first indexed one, and MongoDB picks it too. Anything
-that cannot merge (the same field twice, $or/$expr) goes into a trailing $and.
+(MongoDB ANDs its fields). The most selective part's index hint goes first, and
+`match_stages` runs it as a $match stage of its own: SecantusDB plans an index only for a
+filter of one field (with several, even `Observation?patient=X&code=Y` read every Observation;
+a hint makes it walk the whole index), while MongoDB coalesces consecutive $match stages into
+the one filter and plans it as usual. Anything that cannot merge (the same field twice,
+$or/$expr) goes into a trailing $and.
 """
 
 from __future__ import annotations
@@ -55,3 +58,13 @@ def build_filter(parts: Iterable[Part], mandatory: Iterable[Mapping[str, Any]] =
     if residual:
         top["$and"] = residual
     return top
+
+
+def match_stages(query: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The filter as aggregation $match stages: its leading (indexed) field alone first, the
+    rest after it (one stage when there is nothing else)."""
+    if len(query) < 2:
+        return [{"$match": dict(query)}]
+    lead = next(iter(query))
+    return [{"$match": {lead: query[lead]}},
+            {"$match": {name: test for name, test in query.items() if name != lead}}]

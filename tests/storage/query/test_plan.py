@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fhir_server.storage.query.base import Part
-from fhir_server.storage.query.plan import build_filter
+from fhir_server.storage.query.plan import build_filter, match_stages
 
 
 def test_hint_goes_first_and_replaces_exact_when_exact() -> None:
@@ -37,3 +37,10 @@ def test_mandatory_filters_are_anded() -> None:
     query = build_filter([part], [{"idx.k": "other"}, {"$or": [{"a": 1}]}])
     assert query["idx.k"] == {"$all": ["k", "other"]}
     assert query["$and"] == [{"$or": [{"a": 1}]}]
+
+
+def test_match_stages_put_the_lead_alone_first() -> None:
+    assert match_stages({"idx.k": "a"}) == [{"$match": {"idx.k": "a"}}]
+    stages = match_stages({"idx.k": "a", "idx.p.code": "b", "$and": [{"x": 1}]})
+    assert stages == [{"$match": {"idx.k": "a"}},
+                      {"$match": {"idx.p.code": "b", "$and": [{"x": 1}]}}]
