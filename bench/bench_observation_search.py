@@ -26,11 +26,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pymongo import MongoClient  # noqa: E402
 
-from bench.bench_search import BASE, EPOCH, latencies, patient, percentile, stored  # noqa: E402
-from fhir_server import create_app  # noqa: E402
+from bench.bench_search import (  # noqa: E402
+    BASE,
+    EPOCH,
+    latencies,
+    open_app,
+    patient,
+    percentile,
+    stored,
+)
 from fhir_server.embedded import EmbeddedStore  # noqa: E402
 from fhir_server.search.extract import SearchIndexer  # noqa: E402
-from fhir_server.settings import Settings  # noqa: E402
 
 LOINC = "http://loinc.org"
 CODES = [("8867-4", "Heart rate", "/min"), ("9279-1", "Respiratory rate", "/min"),
@@ -101,12 +107,7 @@ def main() -> int:
     results: list[tuple[int, float, float]] = []
     try:
         with EmbeddedStore(tmp / "data", log_path=tmp / "db.log") as server:
-            settings = Settings.from_env(
-                {}, mongodb_uri=server.uri, database="bench", base_url=BASE,
-                auth_required=False, audit="off", auth_key_dir=str(tmp / "auth-keys"),
-                shc_key_dir=str(tmp / "shc-keys"), sms_gateway=f"file:{tmp}/sms.jsonl",
-                sms_retry_seconds=0)
-            app = create_app(settings)  # creates the search indexes before the bulk load
+            app = open_app(server.uri, tmp)  # creates the search indexes before the bulk load
             loaded = 0
             for size in sorted(args.sizes):
                 target = size // PER_PATIENT

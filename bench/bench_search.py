@@ -159,6 +159,14 @@ def _measure_once(app: Any, patients: int, queries: int, seed: int
     return figures
 
 
+def open_app(uri: str, tmp: Path) -> Any:
+    """The app on the bench database: no authentication, no auditing, files under tmp."""
+    return create_app(Settings.from_env(
+        {}, mongodb_uri=uri, database="bench", base_url=BASE, auth_required=False, audit="off",
+        auth_key_dir=str(tmp / "auth-keys"), shc_key_dir=str(tmp / "shc-keys"),
+        sms_gateway=f"file:{tmp}/sms.jsonl", sms_retry_seconds=0))
+
+
 def extraction_cost() -> tuple[float, float]:
     """Microseconds the indexer takes per Patient and per Immunization."""
     indexer = SearchIndexer(BASE)
@@ -187,12 +195,7 @@ def main() -> int:
     results: list[tuple[int, dict[str, tuple[float, float]]]] = []
     try:
         with EmbeddedStore(tmp / "data", log_path=tmp / "db.log") as server:
-            settings = Settings.from_env(
-                {}, mongodb_uri=server.uri, database="bench", base_url=BASE,
-                auth_required=False, audit="off", auth_key_dir=str(tmp / "auth-keys"),
-                shc_key_dir=str(tmp / "shc-keys"), sms_gateway=f"file:{tmp}/sms.jsonl",
-                sms_retry_seconds=0)
-            app = create_app(settings)  # creates the search indexes before the bulk load
+            app = open_app(server.uri, tmp)  # creates the search indexes before the bulk load
             loaded = 0
             for size in sorted(args.sizes):
                 target = size // 4  # 1 Patient : 3 Immunizations
