@@ -11,6 +11,9 @@ from fhir_server.resource_types import RESOURCE_TYPES
 from fhir_server.search.includes_capability import search_includes, search_revincludes
 from fhir_server.search.registry import capability_search_params
 from fhir_server.settings import Settings
+from fhir_server.spec import compartments
+
+COMPARTMENT_BASE = "http://hl7.org/fhir/CompartmentDefinition/"
 
 SYSTEM_INTERACTIONS = ("transaction", "batch", "history-system", "search-system")
 
@@ -80,6 +83,8 @@ def capability_statement(settings: Settings, software_date: str) -> dict[str, An
         "security": _security(settings),
         "resource": resources,
         "interaction": [{"code": code} for code in SYSTEM_INTERACTIONS],
+        # capabilitystatement.html: the compartments searched as [base]/[Type]/[id]/[type]
+        "compartment": [f"{COMPARTMENT_BASE}{name.lower()}" for name in sorted(compartments())],
     }
     system_operations = [_operation_entry(op, settings.base_url) for op in operations if op.system]
     if system_operations:

@@ -25,6 +25,25 @@ def test_capability_statement(client: FlaskClient) -> None:
     assert {p["name"] for p in patient["searchParam"]} >= {"_id", "identifier"}
 
 
+EXTRA = {"Encounter": {"status": "finished", "class": {"code": "AMB"}},
+         "RelatedPerson": {"patient": {"reference": "Patient/x"}}}
+
+
+def test_capability_statement_lists_the_compartments(client: FlaskClient) -> None:
+    """capabilitystatement.html rest.compartment: each compartment the server searches by (its
+    CompartmentDefinition canonical), and each of them answers a compartment search."""
+    rest = client.get("/metadata").get_json()["rest"][0]
+    names = [url.rsplit("/", 1)[1] for url in rest["compartment"]]
+    assert names == ["device", "encounter", "patient", "practitioner", "relatedperson"]
+    assert all(url.startswith("http://hl7.org/fhir/CompartmentDefinition/")
+               for url in rest["compartment"])
+    for kind in ("Patient", "Encounter", "RelatedPerson", "Practitioner", "Device"):
+        created = client.post(f"/{kind}", json={"resourceType": kind, **EXTRA.get(kind, {})})
+        assert created.status_code == 201, created.get_json()
+        found = client.get(f"/{kind}/{created.get_json()['id']}/Communication")
+        assert found.status_code == 200 and found.get_json()["total"] == 0, found.get_json()
+
+
 def test_capability_statement_is_valid_fhir(client: FlaskClient) -> None:
     from fhir_server.model.parse import validate_resource
 
