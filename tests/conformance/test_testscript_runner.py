@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, Response, request
 
 from tests.conformance.testscript_model import FAILED, PASSED, SKIPPED, WARNING
 from tests.conformance.testscript_paths import (
@@ -108,3 +108,36 @@ def test_runner_on_a_script(make_app: Callable[..., Flask]) -> None:
     assert report.count(PASSED) == 9, summary
     gone = runner.client.get("/Patient/ts-runner")
     assert gone.status_code in (404, 410)  # autodelete ran
+
+
+def test_xml_when_the_server_speaks_it() -> None:
+    """Against a (stub) server that answers XML, an xml operation asks for XML and the asserts
+    about the format run, with paths read from the XML body."""
+    stub = Flask("xml-stub")
+    patient = (b'<Patient xmlns="http://hl7.org/fhir"><id value="x"/><name><family value="Le"/>'
+               b'<given value="Thu"/><given value="Ha"/></name></Patient>')
+
+    @stub.get("/metadata")
+    def metadata() -> Response:
+        """A CapabilityStatement in XML."""
+        return Response(b'<CapabilityStatement xmlns="http://hl7.org/fhir"/>',
+                        content_type="application/fhir+xml")
+
+    @stub.get("/Patient/x")
+    def read() -> Response:
+        """The Patient, in XML only when asked for."""
+        wants_xml = "xml" in request.headers.get("Accept", "")
+        return Response(patient if wants_xml else b"{}", content_type="application/fhir+" + (
+            "xml" if wants_xml else "json"))
+
+    script = {"id": "xml", "test": [{"action": [
+        _op("read", resource="Patient", params="/x", accept="xml"),
+        _assert(contentType="xml"), _assert(resource="Patient"),
+        _assert(direction="request", headerField="Accept", operator="contains", value="xml"),
+        _assert(path="fhir:Patient/fhir:name/fhir:family/@value", value="Le"),
+        _assert(expression="Patient.name.given.count() = 2")]}]}
+    fixtures: dict[str, dict[str, Any]] = {}
+    runner = TestScriptRunner(stub.test_client(), fixtures.__getitem__, {}, BASE_URL)
+    assert runner.xml
+    report = runner.run(script)
+    assert report.count(PASSED) == 5, report.outcomes
