@@ -12,11 +12,14 @@ resource `Patient-<id>.json` (the package names each example `<type>-<id>.json`)
 - testscript-example-search: fixture-patient-create -> Patient-example.json
 - testscript-example-readtest, -multisystem: no fixtures (they read Patient/example, which the
   test stores first, as the scripts' "known patient" on the system under test).
-The search script's hint-only variables get the family and given name of that fixture.
+The search script's hint-only variables get the family and given name of that fixture. The
+history and update scripts PUT fixture-patient-update (id `pat1`) to Patient/example: the runner
+sends it with the URL's id (R4 http.html#update: a body id differing from the URL id is 400).
+readtest's R002 reads `Patient/1` (its description speaks of Parameters, its JSON does not).
 
-Every assert's outcome is collected. The test fails on a failed assert that is not in
-EXCEPTIONS, on a listed exception that no longer fails, and on skipped actions other than those
-in SKIPPED (so neither table can rot), and it needs at least one passed assert.
+Every assert's outcome is collected. The test fails on a failed (or warned) assert that is not
+in EXCEPTIONS, on a listed exception that no longer fails, and on skipped actions other than
+those in SKIPPED_ACTIONS (so neither table can rot), and it needs at least one passed assert.
 """
 
 from __future__ import annotations

@@ -89,8 +89,7 @@ class TestScriptRunner:
         for index, fixture in enumerate(script.get("fixture", [])):
             if fixture.get("autocreate"):
                 code = "update" if "id" in self._fixtures[fixture["id"]] else "create"
-                self._section(f"fixture[{index}]", [self._fixture_op(code, fixture)], report)
-                created = self._last.body if self._last is not None else None
+                created = self._auto(f"fixture[{index}]", code, fixture, report)
                 if isinstance(created, dict) and "id" in created:
                     self._created[fixture["id"]] = created
         ready = self._section("setup", script.get("setup", {}).get("action", []), report)
@@ -102,19 +101,24 @@ class TestScriptRunner:
         self._section("teardown", script.get("teardown", {}).get("action", []), report)
         for index, fixture in enumerate(script.get("fixture", [])):
             if fixture.get("autodelete"):
-                self._section(f"fixture[{index}].delete",
-                              [self._fixture_op("delete", fixture)], report)
+                self._auto(f"fixture[{index}].delete", "delete", fixture, report)
         return report
 
-    @staticmethod
-    def _fixture_op(code: str, fixture: dict[str, Any]) -> dict[str, Any]:
-        """The operation that autocreates or autodeletes a fixture."""
+    def _auto(self, key: str, code: str, fixture: dict[str, Any], report: Report) -> Any:
+        """Autocreate (update with its id, else create) or autodelete a fixture; an answer
+        other than 2xx is a failed outcome. Returns the answer's body."""
         ids = {"targetId": fixture["id"]} if code != "create" else {}
         if code != "delete":
             ids["sourceId"] = fixture["id"]
-        return {"operation": {"type": {"code": code}, **ids, "accept": "json",
-                              "contentType": "json", "encodeRequestUrl": True,
-                              "description": f"auto{code} {fixture['id']}"}}
+        description = f"auto{code} of fixture {fixture['id']}"
+        self._last = None
+        self._section(key, [{"operation": {"type": {"code": code}, **ids, "accept": "json",
+                                           "contentType": "json", "encodeRequestUrl": True,
+                                           "description": description}}], report)
+        if self._last is not None and not 200 <= self._last.status < 300:
+            report.outcomes.append(Outcome(key, description, FAILED,
+                                           f"status {self._last.status}"))
+        return self._last.body if self._last is not None else None
 
     def _section(self, prefix: str, actions: list[dict[str, Any]], report: Report) -> bool:
         """Run actions in order; False when a (not warningOnly) assert failed."""
