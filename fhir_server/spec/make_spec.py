@@ -2,8 +2,8 @@
 
 Writes resource_types.json (every concrete R4 resource type, its category and security
 category, and why a few are not stored), search_parameters.json, compartments.json (the five
-CompartmentDefinitions) and bindings.json: compact, sorted, one entry per line, so that a re-run
-on the same package gives the same bytes.
+CompartmentDefinitions), bindings.json and xml_elements.json (the XML element order): compact,
+sorted, one entry per line, so that a re-run on the same package gives the same bytes.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from typing import Any
 from fhir_server.spec.element_map import ElementMapBuilder
 from fhir_server.spec.expansion import ValueSetExpander
 from fhir_server.spec.package import PACKAGE_SPEC, ensure_examples_package
+from fhir_server.spec.xml_map import XmlMapBuilder
 
 SPEC_DIR = Path(__file__).resolve().parent
 ANY_BASE = ("Resource", "DomainResource")
@@ -168,6 +169,21 @@ def bindings(package: dict[str, list[dict[str, Any]]], stored: list[str]) -> dic
     return {"about": about, "resourceTypes": concrete, **built}
 
 
+def xml_elements(definitions: list[dict[str, Any]]) -> dict[str, Any]:
+    """The children of every type key in definition order, as FHIR XML writes them."""
+    about = {
+        "source": PACKAGE_SPEC,
+        "generator": "python -m fhir_server.spec.make_spec",
+        "types": "type key (resource, data type, primitive or backbone path) -> its children "
+                 "in definition order (xml.html), each [JSON name, type, kind, flags]",
+        "kind": "boolean, number or string (a primitive of that JSON kind, json.html#primitive); "
+                "complex (type is a type key); resource (a contained resource); xhtml",
+        "flags": "'*': repeats (max != 1); '@': an XML attribute (representation xmlAttr)",
+        "resourceTypes": "the concrete resource types (a root or contained element)",
+    }
+    return {"about": about, **XmlMapBuilder(definitions).build()}
+
+
 def dump_lines(data: Any, depth: int) -> str:
     """JSON with the first `depth` levels broken into lines and the rest compact."""
     return "".join(_dump_parts(data, depth, 0)) + "\n"
@@ -193,7 +209,7 @@ def _dump_parts(data: Any, depth: int, indent: int) -> Iterator[str]:
 
 
 def write_spec_files(package_dir: Path, out_dir: Path = SPEC_DIR) -> list[Path]:
-    """Read the package and write the four data files; return their paths."""
+    """Read the package and write the five data files; return their paths."""
     package = load_package(package_dir, ("SearchParameter", "CompartmentDefinition",
                                          "CodeSystem", "ValueSet", "StructureDefinition"))
     types = resource_types(package["StructureDefinition"])
@@ -205,6 +221,7 @@ def write_spec_files(package_dir: Path, out_dir: Path = SPEC_DIR) -> list[Path]:
         "compartments.json": dump_lines(compartments(package["CompartmentDefinition"], stored),
                                         2),
         "bindings.json": dump_lines(bindings(package, stored), 2),
+        "xml_elements.json": dump_lines(xml_elements(package["StructureDefinition"]), 2),
     }
     written = []
     for name, text in outputs.items():

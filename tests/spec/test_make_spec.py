@@ -33,7 +33,8 @@ def test_committed_files_are_what_the_generator_writes(tmp_path: Path) -> None:
     # the data files are derived from hl7.fhir.r4.examples@4.0.1; a re-run gives the same bytes
     written = write_spec_files(ensure_examples_package(), tmp_path)
     assert [path.name for path in written] == [
-        "resource_types.json", "search_parameters.json", "compartments.json", "bindings.json"]
+        "resource_types.json", "search_parameters.json", "compartments.json", "bindings.json",
+        "xml_elements.json"]
     for path in written:
         assert path.read_bytes() == (spec.SPEC_DIR / path.name).read_bytes(), path.name
 
