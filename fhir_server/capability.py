@@ -99,7 +99,7 @@ def capability_statement(settings: Settings, software_date: str) -> dict[str, An
         "implementation": {"description": "Vietnam electronic health book FHIR server",
                            "url": settings.base_url},
         "fhirVersion": "4.0.1",
-        "format": ["application/fhir+json", "json"],
+        "format": ["application/fhir+json", "json", "application/fhir+xml", "xml"],
         "patchFormat": ["application/json-patch+json"],
         "rest": [rest],
     }

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, request
+from flask import Flask, Response, has_request_context, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from fhir_server.errors import FhirError, Issue
 from fhir_server.model.jsonio import dumps
 from fhir_server.outcome import operation_outcome
+from fhir_server.rest.negotiation import FHIR_XML, wants_xml
+from fhir_server.rest.responses import as_xml
 from fhir_server.storage.errors import is_database_error, is_database_unavailable
 
 log = logging.getLogger(__name__)
@@ -23,8 +25,12 @@ HTTP_ISSUE_CODES = {400: "invalid", 401: "login", 403: "forbidden", 404: "not-fo
 
 def error_response(status: int, issues: list[Issue],
                    headers: dict[str, str] | None = None) -> Response:
-    """An OperationOutcome response with the given status."""
-    return Response(dumps(operation_outcome(issues)), status=status, headers=headers or {},
+    """An OperationOutcome response with the given status (FHIR XML when it was negotiated)."""
+    outcome = operation_outcome(issues)
+    if has_request_context() and wants_xml(request) and (payload := as_xml(outcome)):
+        return Response(payload, status=status, headers=headers or {},
+                        content_type=f"{FHIR_XML}; charset=utf-8")
+    return Response(dumps(outcome), status=status, headers=headers or {},
                     content_type="application/fhir+json; charset=utf-8")
 
 

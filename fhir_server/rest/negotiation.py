@@ -10,11 +10,14 @@ from werkzeug.http import parse_accept_header, parse_options_header
 
 from fhir_server.errors import InvalidRequest, NotAcceptable, UnsupportedMediaType
 from fhir_server.model.jsonio import loads
+from fhir_server.model.xml import parse_xml
 
 FHIR_JSON = "application/fhir+json"
+FHIR_XML = "application/fhir+xml"
 JSON_TYPES = {FHIR_JSON, "application/json", "json", "text/json"}
 XML_TYPES = {"application/fhir+xml", "application/xml", "text/xml", "xml"}
 WILDCARDS = {"*/*", "application/*"}
+AS_JSON = JSON_TYPES | WILDCARDS | {"text/html", "text/plain"}  # browsers and tools: JSON
 FORMAT_ONLY = ("_format", "_pretty")
 
 
@@ -35,7 +38,8 @@ def _other_version(params: dict[str, str]) -> str | None:
 
 
 def response_mimetype(request: Request) -> str:
-    """The JSON media type to answer with (worked out once per request); 406 for XML/others."""
+    """The media type to answer with, worked out once per request: FHIR JSON (the default) or
+    FHIR XML (R4 http.html#mime-type, xml.html); 406 for others."""
     cached = request.environ.get("fhir.mimetype")
     if cached is None:
         cached = request.environ["fhir.mimetype"] = _negotiate(request)
@@ -47,14 +51,12 @@ def _negotiate(request: Request) -> str:
     if fmt is not None:
         wanted, params = parse_options_header(fmt)
         wanted = wanted.lower()
-        if wanted in XML_TYPES:
-            raise NotAcceptable("This server speaks JSON only: _format=xml is not supported")
-        if wanted not in JSON_TYPES:
-            raise NotAcceptable(f"Unsupported _format '{fmt[:60]}'; use json")
+        if wanted not in JSON_TYPES and wanted not in XML_TYPES:
+            raise NotAcceptable(f"Unsupported _format '{fmt[:60]}'; use json or xml")
         if (version := _other_version(params)) is not None:
             raise NotAcceptable(f"fhirVersion {version} is not supported: this server speaks "
                                 "FHIR 4.0 (http.html#version-parameter)")
-        return FHIR_JSON
+        return FHIR_XML if wanted in XML_TYPES else FHIR_JSON
     accept = request.headers.get("Accept", "")
     if accept in ("", "*/*", FHIR_JSON):
         return FHIR_JSON
@@ -64,14 +66,26 @@ def _negotiate(request: Request) -> str:
     if entries and not types:
         raise NotAcceptable(f"fhirVersion {others[0]} is not supported: this server speaks "
                             "FHIR 4.0 (http.html#version-parameter)")
-    if not types or any(t in WILDCARDS or t in JSON_TYPES for t in types):
-        return "application/json" if types == ["application/json"] else FHIR_JSON
-    if any(t in XML_TYPES for t in types):
-        raise NotAcceptable("This server speaks JSON only: application/fhir+xml is not supported")
-    if any(t in ("text/html", "text/plain") for t in types):
+    if not types:
         return FHIR_JSON
+    # the most preferred type we can write decides (werkzeug orders by quality, then
+    # specificity): a browser's text/html before its application/xml;q=0.9 gets JSON
+    for media in types:
+        if media in XML_TYPES:
+            return FHIR_XML
+        if media in AS_JSON:
+            return "application/json" if types == ["application/json"] else FHIR_JSON
     raise NotAcceptable(f"None of the accepted types ({accept[:100]}) can be produced; "
-                        f"use {FHIR_JSON}")
+                        f"use {FHIR_JSON} or {FHIR_XML}")
+
+
+def wants_xml(request: Request) -> bool:
+    """True when the answer is FHIR XML (False when negotiation itself failed: errors then
+    go out as JSON)."""
+    try:
+        return response_mimetype(request) == FHIR_XML
+    except NotAcceptable:
+        return False
 
 
 def wants_pretty(request: Request) -> bool:
@@ -79,24 +93,40 @@ def wants_pretty(request: Request) -> bool:
     return request.args.get("_pretty", "").lower() == "true"
 
 
+def _body_version(params: dict[str, str]) -> None:
+    """415 when a body's Content-Type names another fhirVersion than 4.0."""
+    if (version := _other_version(params)) is not None:
+        raise UnsupportedMediaType(f"Content-Type fhirVersion {version} is not supported: this "
+                                   "server takes FHIR 4.0 (http.html#version-parameter)")
+
+
 def read_json_body(request: Request, patch: bool = False) -> Any:
-    """The parsed JSON body, after checking its Content-Type (415 for XML and others)."""
+    """The parsed body as the server's JSON dict after checking its Content-Type: FHIR JSON,
+    or FHIR XML read by model.xml (R4 xml.html); 415 for others (PATCH: JSON Patch only)."""
     media, params = parse_options_header(request.headers.get("Content-Type", ""))
     media = media.lower()
-    allowed = {"application/json-patch+json"} if patch else JSON_TYPES
+    allowed = {"application/json-patch+json"} if patch else JSON_TYPES | XML_TYPES
     if media and media not in allowed:
         if patch:
             raise UnsupportedMediaType(
                 f"PATCH needs Content-Type application/json-patch+json, not '{media[:60]}'")
         raise UnsupportedMediaType(f"Content-Type '{media[:60]}' is not supported; "
-                                   f"send {FHIR_JSON}")
-    if (version := _other_version(params)) is not None:
-        raise UnsupportedMediaType(f"Content-Type fhirVersion {version} is not supported: this "
-                                   "server takes FHIR 4.0 (http.html#version-parameter)")
+                                   f"send {FHIR_JSON} or {FHIR_XML}")
+    _body_version(params)
     raw = request.get_data(cache=False)
     if not raw.strip():
         raise InvalidRequest("The request body is empty", code="required")
-    return loads(raw)
+    return parse_xml(raw) if media in XML_TYPES else loads(raw)
+
+
+def operation_body(raw: bytes, content_type: str) -> Any:
+    """An operation's body: a resource from FHIR JSON or XML, else the bytes as sent."""
+    media, params = parse_options_header(content_type)
+    media = media.lower()
+    if media and media not in JSON_TYPES and media not in XML_TYPES and "json" not in media:
+        return raw
+    _body_version(params)
+    return parse_xml(raw) if media in XML_TYPES else loads(raw)
 
 
 def query_params(request: Request) -> list[tuple[str, str]]:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from fhir_server.model.jsonio import loads
 from fhir_server.operations.invoke import authorize, resolve
 from fhir_server.operations.registry import OperationCall
 from fhir_server.rest.context import carries, request_services
-from fhir_server.rest.negotiation import query_params, response_mimetype
+from fhir_server.rest.negotiation import operation_body, query_params, response_mimetype
 from fhir_server.rest.responses import json_response
 
 operations = Blueprint("fhir_operations", __name__)
@@ -30,8 +29,7 @@ def _dispatch(name: str, type_name: str | None, resource_id: str | None) -> Resp
     authorize(svc, definition, call)
     raw = request.get_data(cache=False) if request.method != "GET" else b""
     if raw.strip():
-        content_type = request.headers.get("Content-Type", "")
-        call.body = raw if "json" not in content_type and content_type else loads(raw)
+        call.body = operation_body(raw, request.headers.get("Content-Type", ""))
     result = definition.handler(svc, call)
     if result.raw is not None:
         return Response(result.raw, status=result.status, headers=result.headers,

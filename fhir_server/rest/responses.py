@@ -1,7 +1,8 @@
-"""Turn interaction results into Flask responses (headers, Prefer, JSON)."""
+"""Turn interaction results into Flask responses (headers, Prefer, FHIR JSON or XML)."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Request, Response
@@ -10,22 +11,51 @@ from fhir_server.errors import Issue
 from fhir_server.interactions.bundles import http_date
 from fhir_server.interactions.context import WriteResult
 from fhir_server.model.jsonio import dumps
+from fhir_server.model.xml import dump_xml
 from fhir_server.outcome import operation_outcome
-from fhir_server.rest.negotiation import parse_prefer, response_mimetype, wants_pretty
+from fhir_server.rest.negotiation import (
+    FHIR_JSON,
+    FHIR_XML,
+    parse_prefer,
+    response_mimetype,
+    wants_pretty,
+)
 from fhir_server.storage.base import StoredVersion
+
+log = logging.getLogger(__name__)
 
 
 def json_response(request: Request, body: Any, status: int = 200,
                   headers: dict[str, str] | None = None) -> Response:
-    """A FHIR JSON response (body None: no content and no Content-Type, RFC 9110 §8.3)."""
+    """A FHIR JSON or, when negotiated, XML response (body None: no content and no
+    Content-Type, RFC 9110 §8.3)."""
     if body is None:
         response = Response(b"", status=status, headers=headers or {})
         del response.headers["Content-Type"]
         return response
     mimetype = response_mimetype(request)
     pretty = bool(request.query_string) and wants_pretty(request)
+    if mimetype == FHIR_XML:
+        payload = as_xml(body, pretty)
+        if payload is not None:
+            return Response(payload, status=status, headers=headers or {},
+                            content_type=f"{FHIR_XML}; charset=utf-8")
+        mimetype = FHIR_JSON
     return Response(dumps(body, pretty=pretty), status=status, headers=headers or {},
                     content_type=f"{mimetype}; charset=utf-8")
+
+
+def as_xml(body: Any, pretty: bool = False) -> bytes | None:
+    """The FHIR XML of a resource; None (answer JSON) for a body R4 XML cannot express, e.g.
+    an element the R4B models accepted that R4 does not define: never a 500 after the work."""
+    if not isinstance(body, dict) or not isinstance(body.get("resourceType"), str):
+        return None
+    try:
+        return dump_xml(body, pretty=pretty)
+    except ValueError as exc:
+        log.warning("cannot write %s as FHIR XML, answering JSON: %s",
+                    body.get("resourceType"), exc)
+        return None
 
 
 def version_headers(base_url: str, version: StoredVersion,

@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 from tests.api.helpers import FHIR_JSON, created_id, issue, patient, post
 
 
-# http.html#mime-type: JSON via Accept or _format; XML -> 406 with an OperationOutcome
+# http.html#mime-type: JSON or XML via Accept or _format; others -> 406 with an OperationOutcome
 def test_accept_and_format(client: FlaskClient) -> None:
     the_id = created_id(post(client, patient()))
     url = f"/Patient/{the_id}"
@@ -18,12 +18,16 @@ def test_accept_and_format(client: FlaskClient) -> None:
         "Content-Type"].startswith("application/json")
     for accept in ("application/fhir+xml", "application/xml", "text/xml"):
         response = client.get(url, headers={"Accept": accept})
+        assert response.status_code == 200, accept
+        assert response.headers["Content-Type"] == "application/fhir+xml; charset=utf-8"
+    assert client.get(url, query_string={"_format": "json"}).status_code == 200
+    assert client.get(url, query_string={"_format": "xml"}).headers[
+        "Content-Type"] == "application/fhir+xml; charset=utf-8"
+    assert client.get(url, query_string={"_format": "turtle"}).status_code == 406
+    for accept in ("image/png", "text/turtle"):
+        response = client.get(url, headers={"Accept": accept})
         assert response.status_code == 406, accept
         assert issue(response)["code"] == "not-supported"
-    assert client.get(url, query_string={"_format": "json"}).status_code == 200
-    assert client.get(url, query_string={"_format": "xml"}).status_code == 406
-    assert client.get(url, query_string={"_format": "turtle"}).status_code == 406
-    assert client.get(url, headers={"Accept": "image/png"}).status_code == 406
 
 
 # _pretty=true indents the JSON
@@ -33,11 +37,14 @@ def test_pretty(client: FlaskClient) -> None:
     assert b"\n" not in client.get(f"/Patient/{the_id}").data
 
 
-# http.html#mime-type: an XML (or other) body -> 415; malformed JSON -> 400
+# http.html#mime-type: an XML body is read, another type -> 415; malformed JSON -> 400
 def test_body_content_types(client: FlaskClient) -> None:
     xml = client.post("/Patient", data="<Patient xmlns='http://hl7.org/fhir'/>",
                       headers={"Content-Type": "application/fhir+xml"})
-    assert xml.status_code == 415 and issue(xml)["code"] == "not-supported"
+    assert xml.status_code == 201
+    turtle = client.post("/Patient", data="[] a fhir:Patient .",
+                         headers={"Content-Type": "text/turtle"})
+    assert turtle.status_code == 415 and issue(turtle)["code"] == "not-supported"
     form = client.post("/Patient", data="a=b",
                        headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert form.status_code == 415
