@@ -29,6 +29,7 @@ from fhir_server.rest.search import search
 from fhir_server.rest.smart import smart
 from fhir_server.rest.smart_token import smart_token
 from fhir_server.rest.system import system
+from fhir_server.rest.verify_page import verify_page
 from fhir_server.search.extract import SearchIndexer
 from fhir_server.search.registry import date_params
 from fhir_server.settings import Settings
@@ -77,6 +78,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(search)
     app.register_blueprint(operations)
     app.register_blueprint(health_cards)
+    app.register_blueprint(verify_page)  # /verify: the health-card verifier page
     app.register_blueprint(resources)
     app.register_blueprint(bundle)
     app.register_blueprint(bulk)

@@ -90,7 +90,7 @@ def _check_resource(res: Mapping[str, Any], where: str, full_urls: list[Any]) ->
         problems += _check_immunization(res, where)
     elif rtype == "Patient":
         if "birthDate" in res and not _is_date(res["birthDate"]):
-            problems.append(f"{where}.birthDate {res['birthDate']!r} is not a FHIR date")
+            problems.append(f"{where}.birthDate is not a FHIR date")  # value: personal
     elif rtype == "Observation":
         if not res.get("status"):
             problems.append(f"{where}.status is required")

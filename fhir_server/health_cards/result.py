@@ -153,15 +153,15 @@ def summarise(bundle: Any) -> tuple[Subject | None, list[Dose]]:
 
 
 def _subject(patient: Mapping[str, Any]) -> Subject:
-    """Subject of a Patient resource (its first name, HumanName.text when it has one)."""
+    """Subject of a Patient resource (its first name: HumanName.text, else family + given)."""
     names = patient.get("name")
     name = names[0] if isinstance(names, list) and names and isinstance(names[0], Mapping) else {}
     given_raw = name.get("given")
     given = tuple(str(g) for g in given_raw) if isinstance(given_raw, list) else ()
     family = name.get("family") if isinstance(name.get("family"), str) else None
     written = name.get("text") if isinstance(name.get("text"), str) else ""
-    # the name as written first (Vietnamese order, "Nguyễn Văn An"), else given + family
-    text = written or " ".join([*given, family] if family else given)
+    # the name as written first, else in Vietnamese order: family name first ("Nguyễn Văn An")
+    text = written or " ".join([family, *given] if family else given)
     birth = patient.get("birthDate")
     return Subject(text, family, given, birth if isinstance(birth, str) else None)
 

@@ -20,7 +20,10 @@ def _dose(dose: Dose) -> dict[str, Any]:
 
 
 def verification_parameters(result: VerificationResult) -> dict[str, Any]:
-    """verdict, reasons, warnings, issuer, subject (name, birthDate) and doses."""
+    """verdict, reasons, warnings, issuer; subject (name, birthDate) and doses if valid.
+
+    A card that is not valid (altered, untrusted, revoked, expired) says nothing about its
+    holder: whoever sends it learns only why it was refused, no personal data."""
     parameters: list[dict[str, Any]] = [{"name": "verdict", "valueCode": result.verdict}]
     parameters += [{"name": "reason", "valueString": reason} for reason in result.reasons]
     parameters += [{"name": "warning", "valueString": text} for text in result.warnings]
@@ -28,6 +31,8 @@ def verification_parameters(result: VerificationResult) -> dict[str, Any]:
         parameters.append({"name": "issuer", "valueUri": result.issuer})
     if result.issuer_name:
         parameters.append({"name": "issuerName", "valueString": result.issuer_name})
+    if not result.ok:
+        return {"resourceType": "Parameters", "parameter": parameters}
     if result.subject is not None:
         subject: list[dict[str, Any]] = [{"name": "name", "valueString": result.subject.name}]
         if result.subject.birth_date:

@@ -197,6 +197,9 @@ def smart_paths() -> dict[str, dict[str, Any]]:
             "health-cards", "Revocation list of one issuer key", {
                 "200": {"description": "CRL", "content": {JSON_BODY: {"schema": {
                     "type": "object"}}}}, **_errors(404)}, False)},
+        "/verify": {"get": {**_op("health-cards", "Health-card verifier page (the signature is "
+                                  "checked by POST /$verify-health-card)", page, False),
+                            "parameters": [{"name": "lang", "in": "query", "schema": _S}]}},
     }
 
 

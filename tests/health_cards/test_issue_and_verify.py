@@ -64,7 +64,7 @@ def test_issued_card_verifies_in_every_form(keystore: KeyStore, own_trusted: Tru
         assert result.verdict == VALID, result.reasons
         assert result.issuer == ISS and result.issuer_name == "Cổng tiêm chủng"
         assert result.subject is not None
-        assert (result.subject.name, result.subject.birth_date) == ("Thị Minh Anh Nguyễn",
+        assert (result.subject.name, result.subject.birth_date) == ("Nguyễn Thị Minh Anh",
                                                                       "1985-03-12")
         assert [(d.vaccine_code, d.date, d.lot_number, d.performer) for d in result.doses] == [
             ("208", "2021-08-02", "FF8841", "Trạm Y tế phường Hàng Bạc"),
