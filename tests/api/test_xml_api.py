@@ -166,3 +166,20 @@ def test_json_patch_stays_json(client: FlaskClient) -> None:
     assert response.status_code == 200 and _xml(response)["gender"] == "other"
     assert client.patch(url, data=b"<Parameters xmlns='http://hl7.org/fhir'/>",
                         headers={"Content-Type": FHIR_XML}).status_code == 415
+
+
+def test_conditional_create_and_update_in_xml(client: FlaskClient) -> None:
+    # http.html#ccreate and #cond-update with XML bodies
+    body = patient()
+    mrn = body["identifier"][0]["value"]
+    criteria = f"identifier=urn:test:mrn|{mrn}"
+    first = client.post("/Patient", data=dump_xml(body),
+                        headers={**SEND_XML, "If-None-Exist": criteria})
+    assert first.status_code == 201
+    again = client.post("/Patient", data=dump_xml(body),
+                        headers={**SEND_XML, "If-None-Exist": criteria})
+    assert again.status_code == 200 and _xml(again)["id"] == _xml(first)["id"]
+    updated = client.put(f"/Patient?{criteria}", data=dump_xml({**body, "gender": "other"}),
+                         headers={"Content-Type": "application/xml"})
+    assert updated.status_code == 200 and updated.get_json()["gender"] == "other"
+    assert updated.get_json()["id"] == _xml(first)["id"]
