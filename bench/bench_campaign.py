@@ -167,15 +167,19 @@ def reminder_figures(args: argparse.Namespace, tmp: Path, store: EmbeddedStore) 
     from fhir_server.scheduling.notices import VIETNAM
     from fhir_server.scheduling.reminders import send_reminders
 
+    # one long operation keeps SecantusDB (pure Python) from answering the driver's heartbeat
+    # within the default 2 s, and the driver then cancels it: the nightly job waits longer
+    os.environ.setdefault("FHIR_DB_TIMEOUT_MS", "60000")
     services = _services(store.uri, tmp).internal()
     tomorrow = datetime.now(VIETNAM).date() + timedelta(days=1)
     start = datetime.combine(tomorrow, datetime.min.time(), VIETNAM) + timedelta(hours=8)
     backend = services.store.store  # setup below the Repository: no after-write effects
     with acting_as(INTERNAL_PRINCIPAL):
-        patients = backend.create_many("Patient", [
-            {"resourceType": "Patient", "name": [{"text": f"Hẹn {n}"}],
-             "telecom": [{"system": "phone", "value": f"+8497{n:07d}"}]}
-            for n in range(args.appointments)])
+        patients = [p for first in range(0, args.appointments, 1000)
+                    for p in backend.create_many("Patient", [
+                        {"resourceType": "Patient", "name": [{"text": f"Hẹn {n}"}],
+                         "telecom": [{"system": "phone", "value": f"+8497{n:07d}"}]}
+                        for n in range(first, min(first + 1000, args.appointments))])]
         for chunk in range(0, len(patients), 500):
             backend.create_many("Appointment", [
                 {"resourceType": "Appointment", "status": "booked",

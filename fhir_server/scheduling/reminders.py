@@ -4,9 +4,9 @@ Every booked Appointment starting on the given day (Vietnam time; default tomorr
 in-app reminder (a Communication, notices.py) and one SMS, keyed `reminder/<id>/<day>`: a
 second run, or a run after an interruption, finds the keys already used and sends nothing
 twice, so the command is safe to repeat and resumes where it stopped. The day's Appointments
-are read in one pass over the date index (their status checked here: a query of one field is
-one index range on any MongoDB-compatible server) through the server's own Repository
-(`svc.internal()`).
+are read hour by hour, each hour one lookup of its 60 minute buckets in the search index (their
+status checked here), so no query grows with the day (SecantusDB answers a query whole before
+its first batch) — through the server's own Repository (`svc.internal()`).
 """
 
 from __future__ import annotations
@@ -35,30 +35,30 @@ class ReminderRun:
     failed: int = 0
 
 
-def day_window(day: date) -> tuple[str, str]:
-    """The UTC instants that bound a Vietnamese calendar day."""
+def hours_of(day: date) -> list[str]:
+    """The day's 24 hours (Vietnam time), each as its 60 minutes: `date` search values that
+    are exact calendar buckets (search.html#date eq), so each hour is one index lookup."""
     start = datetime.combine(day, time(0, 0), VIETNAM)
-    return (start.astimezone(VIETNAM).isoformat(),
-            (start + timedelta(days=1)).astimezone(VIETNAM).isoformat())
+    return [",".join((start + timedelta(hours=hour, minutes=minute)).strftime(
+        "%Y-%m-%dT%H:%M+07:00") for minute in range(60)) for hour in range(24)]
 
 
 def send_reminders(svc: Services, day: date, now: datetime) -> ReminderRun:
     """Remind every citizen with a booked appointment on `day`, at most once each."""
     svc = svc.internal()
-    low, high = day_window(day)
-    criteria = svc.search.criteria_for("Appointment", [  # the day alone: one index range
-        ("date", f"ge{low}"), ("date", f"lt{high}")])
     run, sites = ReminderRun(), SiteNames(svc)
     chunk: list[StoredVersion] = []
-    for version in svc.store.find("Appointment", criteria):
-        appointment = version.resource or {}
-        if appointment.get("status") != "booked" or patient_of(appointment) is None:
-            continue
-        run.found += 1
-        chunk.append(version)
-        if len(chunk) == CHUNK:
-            _send(svc, chunk, day, now, sites, run)
-            chunk = []
+    for hour in hours_of(day):  # bounded queries, whatever the day's size
+        criteria = svc.search.criteria_for("Appointment", [("date", hour)])
+        for version in svc.store.find("Appointment", criteria):
+            appointment = version.resource or {}
+            if appointment.get("status") != "booked" or patient_of(appointment) is None:
+                continue
+            run.found += 1
+            chunk.append(version)
+            if len(chunk) == CHUNK:
+                _send(svc, chunk, day, now, sites, run)
+                chunk = []
     _send(svc, chunk, day, now, sites, run)
     return run
 

@@ -88,3 +88,4 @@ def test_failed_chunk_goes_one_by_one(make_app: Callable[..., Flask],
         send_chunk(svc, notices, NOW, result)
         assert (result.recorded, result.texted, result.failed) == (3, 3, 1)
         assert bad not in _stored_keys(svc) and len(_stored_keys(svc)) == 3
+
