@@ -14,7 +14,7 @@ from typing import Any
 
 from fhir_server.auth.client_cli import add_client_arguments
 from fhir_server.bulk.import_cli import add_import_arguments
-from fhir_server.embedded import EmbeddedStore
+from fhir_server.embedded import EmbeddedStore, running_uri
 from fhir_server.scheduling.reminders import add_reminder_arguments
 from fhir_server.settings import Settings
 from fhir_server.storage.connection import disconnect_all
@@ -28,8 +28,22 @@ def database(data_dir: Path | None) -> Iterator[str]:
         yield uri
         return
     data_dir = data_dir or Path(Settings.from_env().home) / "mongo"  # never the cwd
+    running = running_uri(data_dir.resolve())
+    if running is not None:  # `make run` has it open: use that server
+        print(f"embedded store: the SecantusDB already serving {data_dir} ({running})",
+              flush=True)
+        os.environ["MONGODB_URI"] = running
+        try:
+            yield running
+        finally:
+            os.environ.pop("MONGODB_URI", None)
+        return
     store = EmbeddedStore(data_dir.resolve(), log_path=data_dir.resolve().parent / "mongo.log")
     print(f"embedded store: SecantusDB on {store.uri} with data in {data_dir}", flush=True)
+    try:
+        store.start()
+    except RuntimeError as error:  # e.g. the directory is held by a store that does not answer
+        raise SystemExit(f"fhir-server: {error}") from None
     with store:
         os.environ["MONGODB_URI"] = store.uri
         try:

@@ -50,6 +50,20 @@ def _executable() -> str:
     return found
 
 
+def uri_file(data_dir: Path) -> Path:
+    """Where a running embedded store on `data_dir` leaves its URI (beside the directory)."""
+    return Path(data_dir).parent / f"{Path(data_dir).name}.uri"
+
+
+def running_uri(data_dir: Path) -> str | None:
+    """The URI of an embedded store already serving `data_dir` (`make run`), if it answers."""
+    marker = uri_file(data_dir)
+    if not marker.exists():
+        return None
+    uri = marker.read_text("utf-8").strip()
+    return uri if uri and server_answers(uri, timeout_ms=1000) else None
+
+
 class EmbeddedStore:
     """A SecantusDB server process on 127.0.0.1 with its data in one directory."""
 
@@ -79,6 +93,7 @@ class EmbeddedStore:
             if self.process.poll() is not None:
                 raise RuntimeError(f"SecantusDB exited early; see {self.log_path}")
             if server_answers(self.uri, timeout_ms=500):
+                uri_file(self.data_dir).write_text(self.uri, "utf-8")
                 return self
             time.sleep(0.2)
         self.stop()
@@ -88,6 +103,9 @@ class EmbeddedStore:
         """Stop the server (SIGTERM, then SIGKILL after a grace period)."""
         if self.process is None or self.process.poll() is not None:
             return
+        marker = uri_file(self.data_dir)
+        if marker.exists() and marker.read_text("utf-8") == self.uri:
+            marker.unlink()
         self.process.terminate()
         try:
             self.process.wait(timeout=15)
@@ -96,7 +114,8 @@ class EmbeddedStore:
             self.process.wait(timeout=5)
 
     def __enter__(self) -> EmbeddedStore:
-        return self.start()
+        return self if self.process is not None and self.process.poll() is None \
+            else self.start()
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
