@@ -41,6 +41,10 @@ from fhir_server.rest.openapi_search import (
 )
 
 FHIR_BODY = "application/fhir+json"
+FORMATS_NOTE = ("Every FHIR endpoint (resources, searches, history, bundles, operations and "
+                "their errors) also reads and writes FHIR XML, `application/fhir+xml` "
+                "(R4 xml.html), chosen by `Accept` or `_format=xml`; the schemas here describe "
+                "the JSON form. `/auth`, OAuth and health-card files are JSON only.")
 JSON_BODY = "application/json"  # answered instead of FHIR_BODY for Accept: application/json
 FORM_BODY = "application/x-www-form-urlencoded"
 PATCH_BODY = "application/json-patch+json"
@@ -271,7 +275,7 @@ def init_openapi(app: Flask) -> Api:
         API_TITLE="fhir_server FHIR R4 API", API_VERSION=__version__, OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/", OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs", OPENAPI_SWAGGER_UI_URL="/docs/assets/",
-        API_SPEC_OPTIONS={"security": SECURED})
+        API_SPEC_OPTIONS={"security": SECURED, "info": {"description": FORMATS_NOTE}})
     api = Api(app)
     described = {"done": False}
 

@@ -25,7 +25,8 @@ COMMON_PARAMS = {
     "_summary": ({"type": "string", "enum": ["true", "false", "text", "data", "count"]},
                  "summary form"),
     "_elements": ({"type": "string"}, "elements to return, comma separated"),
-    "_format": ({"type": "string"}, "json, application/fhir+json or application/json"),
+    "_format": ({"type": "string"}, "json, xml, application/fhir+json, application/fhir+xml "
+                                    "or application/json"),
     "_cursor": ({"type": "string"}, "paging cursor from a Bundle link"),
 }
 

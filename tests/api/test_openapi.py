@@ -229,3 +229,17 @@ def test_auth_answers_match_their_schemas(make_app: Callable[..., Flask]) -> Non
                       ("/auth/jwks.json", "/auth/jwks.json")):
         answer = web.get(url, headers=token)
         _conforms(spec, path, "get", answer.status_code, answer.get_json())
+
+
+def test_document_says_fhir_endpoints_speak_xml(client: FlaskClient) -> None:
+    """R4 xml.html: the document names the XML format and the `_format=xml` value, and a
+    resource endpoint it lists really answers in XML."""
+    spec = client.get("/openapi.json").get_json()
+    assert "application/fhir+xml" in spec["info"]["description"]
+    shared = spec["components"]["parameters"]
+    listed = [shared[p["$ref"].rsplit("/", 1)[1]] if "$ref" in p else p
+              for p in spec["paths"]["/Patient"]["get"]["parameters"]]
+    formats = [p for p in listed if p.get("name") == "_format"]
+    assert formats and "application/fhir+xml" in formats[0]["description"]
+    answer = client.get("/Patient?_format=xml")
+    assert answer.status_code == 200 and answer.mimetype == "application/fhir+xml"
