@@ -63,7 +63,18 @@ def cmd_seed(args: argparse.Namespace) -> int:
     """Load the demo data."""
     with database(args.data_dir):
         _seed()
+        if args.people:
+            _seed_people(args)
     return 0
+
+
+def _seed_people(args: argparse.Namespace) -> None:
+    """The synthetic campaign of `--people N` (fhir_server/synthetic/writer.py)."""
+    from fhir_server.synthetic.writer import SeedOptions, seed_campaign
+
+    options = SeedOptions(args.people, args.seed_number, args.days, args.sites,
+                          progress=not args.quiet and sys.stderr.isatty())
+    print(seed_campaign(_services(), options).summary(), flush=True)
 
 
 def _seed() -> None:
@@ -241,6 +252,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--access-log", action="store_true")
     serve.set_defaults(func=cmd_serve)
     seed = sub.add_parser("seed", help="load the demo data set")
+    seed.add_argument("--people", type=int, default=0,
+                      help="also generate a synthetic campaign of N people")
+    seed.add_argument("--seed-number", type=int, default=2021, help="random seed")
+    seed.add_argument("--days", type=int, default=365, help="campaign days up to today")
+    seed.add_argument("--sites", type=int, default=None, help="vaccination sites")
+    seed.add_argument("--quiet", action="store_true", help="no progress bar")
     seed.set_defaults(func=cmd_seed)
     add_import_arguments(sub.add_parser("import", help="import NDJSON or Bundle files (resumable)")
                          ).set_defaults(func=cmd_import)
