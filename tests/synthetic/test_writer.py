@@ -87,6 +87,7 @@ def test_seed_people_through_the_cli(mongo_uri: str, monkeypatch: pytest.MonkeyP
                           for t in ("Patient", "Appointment", "Immunization")})
         assert counts["Appointment"] == 60
         assert f"Patient {counts['Patient'] // 2}," in first
+        assert db["Communication"].count_documents({}) == 2  # the demo's: the seed texts nobody
         waiting = db["Appointment"].count_documents({"res.status": "proposed"})
         assert waiting > 0
         client.drop_database(database)
