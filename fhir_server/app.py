@@ -13,6 +13,8 @@ from fhir_server.auth.smart_apps import smart_apps
 from fhir_server.conformance import install as install_conformance
 from fhir_server.health_cards.service import HealthCardService
 from fhir_server.interactions.context import Services
+from fhir_server.logs import configure_logging
+from fhir_server.metrics import QueueCollector
 from fhir_server.resource_types import RESOURCE_TYPES
 from fhir_server.rest.auth import auth
 from fhir_server.rest.authn import init_authentication
@@ -22,6 +24,7 @@ from fhir_server.rest.cors import init_cors
 from fhir_server.rest.errors import register_error_handlers
 from fhir_server.rest.family import family
 from fhir_server.rest.health_cards import health_cards
+from fhir_server.rest.metrics import init_metrics
 from fhir_server.rest.openapi import init_openapi
 from fhir_server.rest.operations import operations
 from fhir_server.rest.resources import resources
@@ -36,14 +39,17 @@ from fhir_server.settings import Settings
 from fhir_server.storage.auth_stores import open_auth_stores
 from fhir_server.storage.card_records import CardRecords
 from fhir_server.storage.connection import connect
+from fhir_server.storage.job_records import JobRecords
 from fhir_server.storage.launch_records import open_launch_stores
 from fhir_server.storage.mongo import MongoResourceStore, instant
+from fhir_server.storage.outbox_records import OutboxRecords
 from fhir_server.storage.search_indexes import ensure_search_indexes
 
 
 def build_app(settings: Settings | None = None) -> Flask:
     """Create the Flask app connected to MONGODB_URI."""
     settings = settings or Settings.from_env()
+    configure_logging()  # FHIR_LOG_FORMAT
     app = Flask("fhir_server")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["FHIR_STARTED"] = instant(settings.clock())
@@ -67,7 +73,9 @@ def build_app(settings: Settings | None = None) -> Flask:
     services.components["smart"] = smart_apps(*open_launch_stores(db), accounts)
     install_conformance(services)  # profile checker on writes; FHIR_LOAD_CONFORMANCE upserts
     app.extensions["fhir"] = services
-    init_cors(app, settings.cors_origins)  # first: preflights never reach authentication
+    queues = QueueCollector(OutboxRecords(db).counts, JobRecords(db).status_counts)
+    init_metrics(app, [queues])  # first: the request id, latency and /metrics (FHIR_METRICS)
+    init_cors(app, settings.cors_origins)  # preflights never reach authentication
     init_openapi(app)
     init_authentication(app)
     app.register_blueprint(system)

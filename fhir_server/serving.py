@@ -9,8 +9,10 @@ instances never share one.
 
 from __future__ import annotations
 
+import os
 import ssl
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -19,7 +21,9 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.http import errors
 from gunicorn.workers.gthread import ThreadWorker
 
+from fhir_server.metrics import prepare_multiprocess_dir, worker_exited
 from fhir_server.rest.errors import HTTP_ISSUE_CODES
+from fhir_server.settings import default_home
 
 # gunicorn parse errors whose status is not 400 (every other ParseException is a 400)
 _STATUS: tuple[tuple[type[BaseException], int, str], ...] = (
@@ -65,7 +69,9 @@ class FhirWorker(ThreadWorker):
         status, reason, message = classify(exc)
         ip = (addr or ("", -1))[0]
         if status == 500:
-            self.log.exception("Error handling request %s", getattr(req, "uri", "(no URI read)"))
+            # the path only: a query string may carry personal data (issue 16 point 2)
+            self.log.exception("Error handling request %s",
+                               getattr(req, "path", None) or "(no URI read)")
         else:
             self.log.warning("Invalid request from ip=%s: %s", ip, exc)
         try:
@@ -75,6 +81,11 @@ class FhirWorker(ThreadWorker):
 
 
 WORKER = f"{__name__}.FhirWorker"
+
+
+def _child_exit(server: Any, worker: Any) -> None:
+    """gunicorn child_exit hook: the dead worker's metric files stop counting as live."""
+    worker_exited(worker.pid)
 
 
 class Server(BaseApplication):
@@ -89,6 +100,9 @@ class Server(BaseApplication):
         """Our settings: FhirWorker, no shared control socket, then the caller's options."""
         self.cfg.set("worker_class", WORKER)
         self.cfg.set("control_socket_disable", True)
+        # issue 16 point 2: per-process metric files in a fresh directory, merged by /metrics
+        prepare_multiprocess_dir(Path(default_home()) / "metrics" / str(os.getpid()))
+        self.cfg.set("child_exit", _child_exit)
         for key, value in self.options.items():
             self.cfg.set(key, value)
 

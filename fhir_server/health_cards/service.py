@@ -18,6 +18,7 @@ from fhir_server.health_cards.keys import KeyStore
 from fhir_server.health_cards.result import VerificationResult
 from fhir_server.health_cards.trust import TrustedIssuers
 from fhir_server.health_cards.verify import VerifyOptions
+from fhir_server.metrics import card_issued
 from fhir_server.storage.card_records import CardRecord, CardRecords
 
 log = logging.getLogger(__name__)
@@ -66,6 +67,7 @@ class HealthCardService:
         for card in cards:
             self.cards.keep(CardRecord(card_id(card.jws), card.jws, patient_id, card.kid,
                                        card.rid, card.carried), self.clock())
+        card_issued(len(cards))
         return cards
 
     def carried(self, immunization_id: str) -> bool:

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from fhir_server.metrics import sms_failed
 from fhir_server.notify.gateways import SmsGateway
 from fhir_server.storage.outbox_records import MessageId, OutboxMessage, OutboxRecords
 
@@ -56,7 +57,10 @@ class Outbox:
             delay = timedelta(seconds=min(3600, 5 * 2 ** claimed.attempts))
             self.records.record_failure(claimed.id, str(exc)[:200], self.clock() + delay,
                                         give_up=claimed.attempts >= MAX_ATTEMPTS)
-            log.warning("SMS delivery failed (attempt %d): %s", claimed.attempts, exc)
+            sms_failed()
+            # never the error text in the log: a gateway may echo the number or the message
+            log.warning("SMS delivery failed (message %s, attempt %d): %s", claimed.id,
+                        claimed.attempts, type(exc).__name__)
             return False
         return True
 

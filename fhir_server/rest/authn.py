@@ -20,11 +20,12 @@ from fhir_server.auth.tokens import rejected
 from fhir_server.interactions.context import Services
 from fhir_server.repository import AuditUnit
 from fhir_server.rest.context import route_interaction
+from fhir_server.rest.metrics import current_request_id, request_id_entity
 from fhir_server.storage.mongo import instant
 
 AUTHENTICATED_KINDS = ("citizen", "staff", "system")
 FORM = "application/x-www-form-urlencoded"
-CLIENT_AUTH_ENDPOINTS = frozenset({"smart_token.token"})  # Authorization: Basic is the client's
+CLIENT_AUTH_ENDPOINTS = frozenset({"smart_token.token", "metrics"})  # own Authorization
 
 
 def _recorder(svc: Services, principal: Principal,
@@ -42,6 +43,9 @@ def _recorder(svc: Services, principal: Principal,
                      if not any(ref.startswith(name + "/") for ref in unit.refs)]
         if described:
             event.setdefault("entity", [])[0:0] = described
+        rid = current_request_id()
+        if rid:  # the request id of the log lines and X-Request-ID (README: Observability)
+            event.setdefault("entity", []).append(request_id_entity(rid))
         service.audit.record(event)
     return record
 

@@ -1,18 +1,22 @@
-"""System-level routes: /metadata, /healthz (the process) and /readyz (the database)."""
+"""System-level routes: /metadata, /healthz (the process) and /readyz (the database, the
+signing keys, the indexes)."""
 
 from __future__ import annotations
 
 import logging
 
+import orjson
 from flask import Blueprint, Response, current_app, request
 
 from fhir_server.capability import capability_statement
 from fhir_server.errors import MethodNotAllowed
+from fhir_server.readiness import missing_keys
 from fhir_server.rest.errors import database_unavailable
 from fhir_server.rest.responses import json_response
 from fhir_server.storage.connection import connect
 from fhir_server.storage.errors import DatabaseError
 from fhir_server.storage.ping import ping
+from fhir_server.storage.readiness import missing_indexes
 
 system = Blueprint("fhir_system", __name__)
 log = logging.getLogger(__name__)
@@ -26,14 +30,24 @@ def healthz() -> Response:
 
 @system.get("/readyz")
 def readyz() -> Response:
-    """Readiness probe: 200 when the database answers a ping, else 503 + Retry-After."""
-    settings = current_app.extensions["fhir"].settings
+    """Readiness probe: 200 when the database answers a ping, the keys are loaded and the
+    indexes exist; else 503 (+ Retry-After when the database is down) saying what is missing."""
+    svc = current_app.extensions["fhir"]
+    settings = svc.settings
     try:
-        ping(connect(settings.mongodb_uri, settings.database))
+        db = connect(settings.mongodb_uri, settings.database)
+        ping(db)
+        indexes = missing_indexes(db)
     except DatabaseError as exc:
         log.warning("readiness: database unreachable: %s", exc)
         return database_unavailable()
-    return Response(b'{"status":"ok","database":"ok"}', content_type="application/json")
+    keys = missing_keys(svc)
+    ready = not indexes and not keys
+    body = {"status": "ok" if ready else "unavailable", "database": "ok",
+            "keys": "ok" if not keys else {"missing": keys},
+            "indexes": "ok" if not indexes else {"missing": indexes}}
+    return Response(orjson.dumps(body), status=200 if ready else 503,
+                    content_type="application/json")
 
 
 @system.get("/metadata")

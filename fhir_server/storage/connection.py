@@ -13,6 +13,7 @@ import mongoengine
 from pymongo.database import Database
 
 from fhir_server.settings import db_timeout_ms
+from fhir_server.storage.command_timer import CommandTimer
 
 _registered: set[str] = set()
 
@@ -29,7 +30,8 @@ def connect(uri: str, database: str, timeout_ms: int | None = None) -> Database:
         timeout = timeout_ms or db_timeout_ms()
         mongoengine.connect(db=database, host=uri, alias=alias, tz_aware=True,
                             uuidRepresentation="standard", serverSelectionTimeoutMS=timeout,
-                            connectTimeoutMS=timeout, connect=False)
+                            connectTimeoutMS=timeout, connect=False,
+                            event_listeners=[CommandTimer()])  # database latency metrics
         _registered.add(alias)
     return mongoengine.get_db(alias=alias)
 

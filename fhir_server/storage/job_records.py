@@ -27,6 +27,11 @@ class JobRecords:
         """Store a new job document (its `_id` is set by the caller)."""
         self.collection.insert_one(job)
 
+    def status_counts(self) -> dict[str, int]:
+        """Jobs by status (one `$group`)."""
+        return {row["_id"]: row["n"] for row in self.collection.aggregate(
+            [{"$group": {"_id": "$status", "n": {"$sum": 1}}}])}
+
     def get(self, job_id: str) -> dict[str, Any] | None:
         """The job, or None."""
         return self.collection.find_one({"_id": job_id})
