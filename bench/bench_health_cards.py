@@ -36,6 +36,7 @@ from fhir_server.health_cards import (  # noqa: E402
     verify,
 )
 from fhir_server.health_cards.encoding import deflate, to_json  # noqa: E402
+from fhir_server.health_cards.identity import mark_verified  # noqa: E402
 
 ISS = "https://tiemchung.example.gov.vn/fhir"
 NOW = 1_767_225_600  # 2026-01-01, a fixed clock
@@ -64,7 +65,7 @@ def sample() -> tuple[dict[str, object], list[dict[str, object]]]:
             "performer": [{"actor": {"reference": "Organization/tyt-hoan-kiem",
                                      "display": "Trạm Y tế phường Hàng Bạc"}}],
             "lotNumber": lot, "primarySource": True})
-    return patient, doses
+    return mark_verified(patient, "Practitioner/bench", "2021-08-02"), doses
 
 
 def rate(action: Callable[[], object], seconds: float) -> float:
