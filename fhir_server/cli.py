@@ -14,9 +14,11 @@ from typing import Any
 
 from fhir_server.auth.client_cli import add_client_arguments
 from fhir_server.bulk.import_cli import add_import_arguments
+from fhir_server.deploy_cli import add_deploy_commands, add_settings_option, serve_production
 from fhir_server.embedded import EmbeddedStore, running_uri
 from fhir_server.scheduling.reminders import add_reminder_arguments
 from fhir_server.settings import Settings
+from fhir_server.settings_file import SettingsFileError, apply_settings_file
 from fhir_server.storage.connection import disconnect_all
 
 
@@ -100,8 +102,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from fhir_server import create_app
     from fhir_server.serving import Server
 
-    options = {"bind": f"{args.host}:{args.port}", "workers": args.workers,
-               "threads": args.threads, "graceful_timeout": 10,
+    if args.prod:  # settings from the environment or --settings only (deploy_cli.py)
+        return serve_production(args)
+    args.host, args.port = args.host or "127.0.0.1", args.port or 8080
+    options = {"bind": f"{args.host}:{args.port}", "workers": args.workers or 2,
+               "threads": args.threads or 8, "graceful_timeout": 10,
                "accesslog": "-" if args.access_log else None}
     with database(args.data_dir):
         os.environ.setdefault("FHIR_BASE_URL", f"http://{args.host}:{args.port}")
@@ -242,13 +247,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="embedded store data directory when MONGODB_URI is not set "
                              "(default: FHIR_HOME/mongo)")
+    add_settings_option(parser)
     sub = parser.add_subparsers(dest="command", required=True)
+    add_deploy_commands(sub)
     serve = sub.add_parser("serve", help="run the FHIR server")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8080)
-    serve.add_argument("--workers", type=int, default=2)
-    serve.add_argument("--threads", type=int, default=8)
+    serve.add_argument("--host", help="default 127.0.0.1")  # None: not given (--prod)
+    serve.add_argument("--port", type=int, help="default 8080")
+    serve.add_argument("--workers", type=int, help="default 2")
+    serve.add_argument("--threads", type=int, help="default 8")
     serve.add_argument("--seed", action="store_true", help="load the demo data first")
+    serve.add_argument("--prod", action="store_true", help="production: refuse development "
+                       "defaults (docs/deploy.md); settings from the environment or --settings")
+    add_settings_option(serve)
     serve.add_argument("--access-log", action="store_true")
     serve.set_defaults(func=cmd_serve)
     seed = sub.add_parser("seed", help="load the demo data set")
@@ -301,6 +311,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         build_parser().parse_args(argv)  # reports the unknown arguments and exits
     if extra:
         args.rest = [*extra, *args.rest]  # e.g. `verify --help`: argparse leaves it to us
+    try:
+        apply_settings_file(getattr(args, "settings", None))  # the environment wins
+    except SettingsFileError as error:
+        print(f"fhir-server: {error}", file=sys.stderr)
+        return 2
     before = _key_dirs()
     code = int(args.func(args))
     for kind, path in _key_dirs().items():
