@@ -1,25 +1,118 @@
-"""`make bench`: run every benchmark module (bench/bench_*.py) in turn."""
+"""`make bench` (`python -m bench [--quick] [--only NAME ...]`): every benchmark in turn, each
+against the embedded SecantusDB (and the app or `fhir-server serve`) it starts, then one table
+of figures with their same-run ratios, written to bench/results/latest.md (a full run of every
+bench) or var/bench/<mode>.md (quick or partial runs).
+
+Bounded: the full run stops starting benches after FULL_BUDGET seconds, the quick one (a smoke
+test, run by CI) after QUICK_BUDGET; each bench has its own time limit too. The exit status is 1
+when a bench failed or timed out, never for slow figures or a missed goal.
+"""
 
 from __future__ import annotations
 
-import runpy
+import argparse
 import sys
+import time
 from pathlib import Path
 
+from bench.report import BenchRun, load_average, machine_facts, report_markdown, text_table
+from bench.suite import ROOT, Bench, run_all, unregistered
 
-def main() -> int:
-    """Run each bench_*.py as a script; a failing one does not stop the others."""
-    failures = 0
-    for script in sorted(Path(__file__).parent.glob("bench_*.py")):
-        print(f"\n=== {script.name} ===", flush=True)
-        try:
-            runpy.run_path(str(script), run_name="__main__")
-        except SystemExit as exc:
-            failures += 1 if exc.code not in (None, 0) else 0
-        except Exception as exc:  # noqa: BLE001 - report and go on with the next benchmark
-            print(f"{script.name} failed: {exc!r}", flush=True)
-            failures += 1
-    return 1 if failures else 0
+FULL_BUDGET = 14 * 60.0
+QUICK_BUDGET = 170.0
+# One line per bench: Bench(name, module, full-run arguments, quick-run arguments, what it
+# measures, limit_full=s, limit_quick=s). Cheap, in-process benches first.
+BENCHES = [
+    Bench("validation", "bench_validation", ("--rounds", "10", "--iterations", "30"),
+          ("--rounds", "2", "--iterations", "5"),
+          "fhir.resources parse vs the write's validation and profile checks"),
+    Bench("cards", "bench_health_cards", ("--seconds", "1.5"), ("--seconds", "0.2"),
+          "health-card issuance and verification vs raw ES256 signing; QR renders"),
+    Bench("decimals", "bench_decimals", ("--rounds", "7", "--bundles", "1"),
+          ("--rounds", "2", "--bundles", "1"), "cost of keeping decimals' text"),
+    Bench("repository", "bench_repository", ("--requests", "200", "--rounds", "3"),
+          ("--requests", "30", "--rounds", "1"),
+          "worker CPU the one door adds to a read and a search", goal_exit=True),
+    Bench("crud", "bench_crud", ("--requests", "500", "--rounds", "3"),
+          ("--requests", "60", "--rounds", "1", "--clients", "4"),
+          "create and read over HTTP vs /healthz and raw pymongo on the same store"),
+    Bench("auth", "bench_auth", ("--requests", "300", "--rounds", "3"),
+          ("--requests", "40", "--rounds", "1"),
+          "what the token and the AuditEvent add to a read"),
+    Bench("ingest", "bench_ingest", ("--rounds", "3", "--repeat", "1"),
+          ("--rounds", "1", "--repeat", "1", "--clients", "2"),
+          "Synthea transactions over HTTP and NDJSON import vs validation and raw insert_many"),
+    Bench("synthea-full", "bench_synthea_full", (), (),
+          "the 58 full Synthea bundles over HTTP vs raw insert_many", limit_quick=0),
+    Bench("search", "bench_search", ("--sizes", "10000", "50000", "--queries", "100"),
+          ("--sizes", "2000", "4000", "--queries", "20", "--rounds", "1"),
+          "Immunization?patient= and Patient?identifier= at two sizes (growth)"),
+    Bench("observation-search", "bench_observation_search",
+          ("--sizes", "10000", "50000", "--queries", "100"),
+          ("--sizes", "2000", "4000", "--queries", "20", "--rounds", "1"),
+          "Observation?patient&code at two sizes (growth)"),
+    Bench("seed", "bench_seed", ("--people", "200",), ("--people", "10",),
+          "fhir-server seed --people N vs raw insert_many of the same documents"),
+    Bench("campaign", "bench_campaign",
+          ("--people", "30", "--sites", "6", "--appointments", "1000"),
+          ("--people", "4", "--sites", "2", "--appointments", "50"),
+          "the campaign loop per person at concurrent sites; reminders"),
+    Bench("load", "bench_load", ("--seconds", "8"),
+          ("--levels", "1", "4", "--seconds", "2", "--patients", "50", "--cpu-requests", "50"),
+          "campaign mix at rising concurrency until saturation: p50/p95/p99, errors"),
+]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes: a smoke test (CI)")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these benches")
+    parser.add_argument("--out", type=Path, help="where to write the markdown report")
+    parser.add_argument("--list", action="store_true", help="list the benches and exit")
+    return parser
+
+
+def selected(names: list[str] | None) -> list[Bench]:
+    """The benches of this run: the registered ones, then any unregistered module."""
+    if not names:
+        return BENCHES + unregistered(BENCHES)
+    unknown = set(names) - {b.name for b in BENCHES + unregistered(BENCHES)}
+    if unknown:
+        raise SystemExit(f"unknown bench: {', '.join(sorted(unknown))} (see --list)")
+    return [b for b in BENCHES + unregistered(BENCHES) if b.name in names]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the selected benches, print the table, write the report."""
+    args = _parser().parse_args(argv)
+    benches = selected(args.only)
+    if args.list:
+        for bench in BENCHES + unregistered(BENCHES):
+            print(f"{bench.name:20} {bench.module:26} {bench.what}")
+        return 0
+    mode = "quick" if args.quick else "full"
+    facts = machine_facts()
+    started = time.monotonic()
+    runs: list[BenchRun] = run_all(benches, args.quick, QUICK_BUDGET if args.quick
+                                   else FULL_BUDGET)
+    seconds = time.monotonic() - started
+    facts["load average at end"] = load_average()
+    facts["run time"] = f"{seconds / 60:.1f} min"
+    complete = mode == "full" and not args.only
+    out = args.out or (ROOT / "bench/results/latest.md" if complete
+                       else ROOT / f"var/bench/{mode}{'-partial' if args.only else ''}.md")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(report_markdown(mode, facts, runs, seconds), "utf-8")
+    figures = [figure for run in runs for figure in run.figures]
+    print(f"\n=== figures ({mode} run, {seconds / 60:.1f} min; report: {out})")
+    print(text_table(figures))
+    for run in runs:
+        if run.status != "ok" or run.detail:
+            print(f"{run.name}: {run.status}{f' ({run.detail})' if run.detail else ''}")
+    failed = [run.name for run in runs if run.is_error]
+    if failed:
+        print(f"failed: {', '.join(failed)}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

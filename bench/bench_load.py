@@ -1,0 +1,257 @@
+"""Load test (issue 16 point 7): rising concurrency on a campaign mix against `fhir-server serve`
+(gunicorn, 2 workers) on the embedded SecantusDB, with authentication and auditing on (a site
+nurse's token; one AuditEvent per personal-data access), until saturation.
+
+The mix: reads of a Patient by id, `Immunization?patient=`, `Patient?identifier=`, and creates
+of the campaign's resources (a dose recorded: Immunization; a registration: a proposed
+Appointment; a new person: Patient). Each level runs closed-loop clients (1, 2, 4, 8, ...; each
+thread its own keep-alive connection) for a fixed time and prints throughput, p50/p95/p99
+latency, errors (any non-2xx or failed connection) and the CPU per request of the server
+(gunicorn's processes), the database and this load generator, from /proc. It stops after a
+level with errors, or when throughput has not grown 5 % over the best level for two levels in
+a row (saturation). Before the levels, one keep-alive client measures the server CPU of a
+trivial request (/healthz) and of a read by id (issue 17: read <= 1.3x the trivial request).
+The load generator shares the machine's cores with the server and the database.
+Run: .venv/bin/python bench/bench_load.py [--levels 1 2 4 8 16 32] [--seconds 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.bench_campaign import CVX, PASSWORD, Http, _login, _services  # noqa: E402
+from bench.http_load import LoadResult, Request, http_sender, run_for, run_load  # noqa: E402
+from bench.report import Figure, Table, emit, emit_table  # noqa: E402
+from bench.servers import session_cpu_seconds, settle, start_server, stop_server  # noqa: E402
+from fhir_server.embedded import EmbeddedStore  # noqa: E402
+
+CCCD = "urn:vn:cccd"
+JSON = "application/fhir+json"
+MIX = (("read Patient/id", 35), ("Immunization?patient=", 20), ("Patient?identifier=", 10),
+       ("create Immunization", 15), ("create Appointment", 12), ("create Patient", 8))
+
+
+def cccd(number: int) -> str:
+    """A well-formed national id (Hà Nội, born 1990, male for odd numbers)."""
+    return f"001{0 if number % 2 else 1}90{number % 1_000_000:06d}"
+
+
+def patient(number: int) -> dict[str, Any]:
+    """A person registered at a site: national id, name, phone."""
+    return {"resourceType": "Patient",
+            "identifier": [{"system": CCCD, "value": cccd(number)}],
+            "name": [{"family": "Nguyễn", "given": ["Văn", f"Tải{number}"],
+                      "text": f"Nguyễn Văn Tải{number}"}],
+            "telecom": [{"system": "phone", "value": f"+8497{number:07d}"}],
+            "gender": "male" if number % 2 else "female", "birthDate": "1990-05-17"}
+
+
+def dose(patient_id: str) -> dict[str, Any]:
+    """A dose a site records."""
+    return {"resourceType": "Immunization", "status": "completed",
+            "vaccineCode": {"coding": [{"system": CVX, "code": "208"}]},
+            "patient": {"reference": f"Patient/{patient_id}"},
+            "occurrenceDateTime": "2021-09-01T09:00:00+07:00", "lotNumber": "LOAD1",
+            "location": {"display": "Trạm Y tế phường Hàng Bạc"},
+            "performer": [{"actor": {"display": "Nurse"}}],
+            "protocolApplied": [{"doseNumberPositiveInt": 1}]}
+
+
+def registration(patient_id: str) -> dict[str, Any]:
+    """A registration for vaccination: a proposed Appointment on a preferred day."""
+    return {"resourceType": "Appointment", "status": "proposed",
+            "requestedPeriod": [{"start": "2021-10-01", "end": "2021-10-07"}],
+            "participant": [{"actor": {"reference": f"Patient/{patient_id}"},
+                             "status": "needs-action"}]}
+
+
+def mix(ids: list[str], token: str, seed: int) -> Request:
+    """The n-th request of the mix (reproducible: drawn from `seed` and n)."""
+    reads = {"Accept": JSON, "Authorization": f"Bearer {token}"}
+    writes = {**reads, "Content-Type": JSON, "Prefer": "return=minimal"}
+    kinds = [name for name, weight in MIX for _ in range(weight)]
+
+    def request(number: int) -> tuple[str, str, bytes | None, dict[str, str]]:
+        rng = random.Random(seed * 1_000_003 + number)
+        kind, index = kinds[rng.randrange(len(kinds))], rng.randrange(len(ids))
+        if kind == "read Patient/id":
+            return "GET", f"/Patient/{ids[index]}", None, reads
+        if kind == "Immunization?patient=":
+            return "GET", f"/Immunization?patient=Patient/{ids[index]}", None, reads
+        if kind == "Patient?identifier=":
+            return "GET", f"/Patient?identifier={CCCD}|{cccd(index)}", None, reads
+        if kind == "create Immunization":
+            return "POST", "/Immunization", json.dumps(dose(ids[index])).encode(), writes
+        if kind == "create Appointment":
+            return "POST", "/Appointment", json.dumps(registration(ids[index])).encode(), writes
+        body = json.dumps(patient(100_000 + seed * 10_000 + number % 10_000)).encode()
+        return "POST", "/Patient", body, writes
+
+    return request
+
+
+def _cpu(pids: tuple[int, int]) -> tuple[float, float, float]:
+    return (session_cpu_seconds(pids[0]), session_cpu_seconds(pids[1]), time.process_time())
+
+
+def per_request_cpu(port: int, pids: tuple[int, int], request: Request, count: int
+                    ) -> tuple[float, float]:
+    """Server and database CPU µs per request of one keep-alive client sending `request`."""
+    before = _cpu(pids)
+    result = run_load("127.0.0.1", port, request, count, 1)
+    time.sleep(0.5)  # the audit thread's last batch
+    after = _cpu(pids)
+    if result.errors:
+        raise RuntimeError(f"{result.errors} of {count} requests failed")
+    return ((after[0] - before[0]) * 1e6 / count, (after[1] - before[1]) * 1e6 / count)
+
+
+def saturated(rates: list[float]) -> bool:
+    """True when the last two levels did not beat the best before them by 5 %."""
+    if len(rates) < 3:
+        return False
+    best_before = max(rates[:-2])
+    return all(rate < best_before * 1.05 for rate in rates[-2:])
+
+
+def _row(clients: int, result: LoadResult, cpu: list[float]) -> tuple[str, ...]:
+    return (str(clients), f"{result.rate:.0f}", f"{result.percentile(0.5):.1f}",
+            f"{result.percentile(0.95):.1f}", f"{result.percentile(0.99):.1f}",
+            str(result.errors), *(f"{ms:.1f}" for ms in cpu))
+
+
+def run_levels(port: int, pids: tuple[int, int], work: Callable[[int], Request],
+               args: argparse.Namespace, failures: Counter[str]
+               ) -> list[tuple[int, LoadResult, list[float]]]:
+    """Each concurrency level in turn until errors or saturation."""
+    levels: list[tuple[int, LoadResult, list[float]]] = []
+    for clients in args.levels:
+        settle(pids[1], limit=20)  # the last level's audit backlog is stored first
+        before = _cpu(pids)
+        result = run_for(http_sender("127.0.0.1", port, work(clients), None, failures),
+                         args.seconds, clients)
+        after = _cpu(pids)
+        cpu = [(after[k] - before[k]) * 1000 / max(result.requests, 1) for k in range(3)]
+        levels.append((clients, result, cpu))
+        print("  " + "  ".join(f"{cell:>8}" for cell in _row(clients, result, cpu)), flush=True)
+        if result.errors or saturated([level[1].rate for level in levels]):
+            break
+    return levels
+
+
+def report(levels: list[tuple[int, LoadResult, list[float]]], trivial: tuple[float, float],
+           read: tuple[float, float], failures: Counter[str], args: argparse.Namespace) -> None:
+    """Print the figures and their records for the table."""
+    peak_clients, peak, peak_cpu = max(levels, key=lambda level: level[1].rate)
+    first = levels[0][1]
+    errors = sum(level[1].errors for level in levels)
+    conditions = f"gunicorn {args.workers}x{args.threads}, {os.cpu_count()} cores"
+    emit_table(Table(f"Load test: campaign mix at rising concurrency ({conditions}, "
+                     f"{args.seconds:.0f} s per level)",
+                     ("clients", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors",
+                      "server CPU ms/req", "database CPU ms/req", "load generator CPU ms/req"),
+                     tuple(_row(c, r, cpu) for c, r, cpu in levels)))
+    stop = ("errors" if levels[-1][1].errors else "saturation" if saturated(
+        [level[1].rate for level in levels]) else "last level")
+    print(f"peak {peak.rate:.0f} req/s at {peak_clients} clients ({peak.rate / first.rate:.1f}x "
+          f"one client); stopped at {levels[-1][0]} clients: {stop}; errors {errors}"
+          + (f" ({dict(failures)})" if failures else ""))
+    print(f"server CPU per request (1 keep-alive client): /healthz {trivial[0]:.0f} µs, read by "
+          f"id {read[0]:.0f} µs = {read[0] / trivial[0]:.2f}x the trivial request (issue 17 goal "
+          f"<= 1.3); database {read[1]:.0f} µs per read (audited)")
+    for figure in (
+            Figure("mix peak throughput", peak.rate, "req/s", peak.rate / first.rate,
+                   f"of one client; peak at {peak_clients} clients, stopped at "
+                   f"{levels[-1][0]} ({stop})"),
+            Figure("mix p99 at peak", peak.percentile(0.99), "ms",
+                   peak.percentile(0.99) / peak.percentile(0.5),
+                   f"of p50 {peak.percentile(0.5):.0f} ms at {peak_clients} clients"),
+            Figure("mix errors, all levels", errors, "requests", None,
+                   ", ".join(f"{k}: {v}" for k, v in failures.items())),
+            Figure("mix server CPU per request at peak", peak_cpu[0], "ms",
+                   peak_cpu[0] / peak_cpu[1] if peak_cpu[1] else None,
+                   f"of the database's {peak_cpu[1]:.1f} ms"),
+            Figure("read by id server CPU (keep-alive)", read[0], "us", read[0] / trivial[0],
+                   "of a trivial request /healthz (issue 17 goal <= 1.3)"),
+            Figure("trivial request /healthz server CPU", trivial[0], "us")):
+        emit(figure)
+
+
+def main() -> int:
+    """Set up the server and its data, run the levels, print the figures."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--levels", type=int, nargs="+", default=[1, 2, 4, 8, 16, 32])
+    parser.add_argument("--seconds", type=float, default=8.0, help="duration of each level")
+    parser.add_argument("--patients", type=int, default=300, help="people stored first")
+    parser.add_argument("--cpu-requests", type=int, default=300)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=8)
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-load-"))
+    with EmbeddedStore(tmp / "data", log_path=tmp / "db.log") as store:
+        _services(store.uri, tmp).components["auth"].accounts.create_staff(
+            "+84900000777", "load site", PASSWORD, ["practitioner"])
+        settings = {"AUTH_REQUIRED": "1", "AUTH_KEY_DIR": tmp / "keys",  # as bench_campaign
+                    "SERVER_SHC_KEY_DIR": tmp / "shc", "AUDIT_SPOOL_DIR": tmp / "spool-server",
+                    "SMS_GATEWAY": f"file:{tmp}/sms.jsonl"}
+        server, port = start_server(store.uri, tmp / "server.log", args.workers, args.threads,
+                                    **{f"FHIR_{k}": str(v) for k, v in settings.items()})
+        try:
+            assert store.process is not None
+            pids = (server.pid, store.process.pid)
+            token = _login(Http(port), "+84900000777")
+            ids = setup(port, token, args.patients)
+            reads = {"Accept": JSON, "Authorization": f"Bearer {token}"}
+            trivial = per_request_cpu(port, pids, lambda n: ("GET", "/healthz", None, {}),
+                                      args.cpu_requests)
+            read = per_request_cpu(port, pids, lambda n: (
+                "GET", f"/Patient/{ids[n % len(ids)]}", None, reads), args.cpu_requests)
+            print(f"{args.patients} people with a dose each stored; mix "
+                  + ", ".join(f"{name} {weight} %" for name, weight in MIX))
+            print("  " + "  ".join(f"{c:>8}" for c in ("clients", "req/s", "p50 ms", "p95 ms",
+                                                       "p99 ms", "errors", "srv ms", "db ms",
+                                                       "gen ms")))
+            failures: Counter[str] = Counter()
+            levels = run_levels(port, pids, lambda clients: mix(ids, token, clients), args,
+                                failures)
+        finally:
+            stop_server(server)
+    report(levels, trivial, read, failures, args)
+    return 0
+
+
+def setup(port: int, token: str, count: int) -> list[str]:
+    """Store `count` people, each with one dose (transaction bundles of 50 people); their ids
+    in identifier order."""
+    http = Http(port)
+    ids: list[str] = []
+    for first in range(0, count, 50):
+        entries = []
+        for number in range(first, min(first + 50, count)):
+            url = f"urn:uuid:00000000-0000-4000-8000-{number:012d}"
+            entries += [{"fullUrl": url, "resource": patient(number),
+                         "request": {"method": "POST", "url": "Patient"}},
+                        {"resource": {**dose("x"), "patient": {"reference": url}},
+                         "request": {"method": "POST", "url": "Immunization"}}]
+        status, body = http.send("POST", "/", {"resourceType": "Bundle", "type": "transaction",
+                                               "entry": entries}, token)
+        if status != 200:
+            raise RuntimeError(f"setup: the transaction answered {status}: {body}")
+        ids += [entry["response"]["location"].split("/")[1] for entry in body["entry"][::2]]
+    return ids
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""Run bench modules one after another, each as its own process with its own arguments and a
+time limit, echoing its output as it comes and collecting its figures (bench/report.py records
+and the bench/collect.py adapters)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from bench.collect import collect
+from bench.report import BenchRun, parse_records
+
+BENCH_DIR = Path(__file__).resolve().parent
+ROOT = BENCH_DIR.parent
+
+
+@dataclass(frozen=True)
+class Bench:
+    """A registered bench module: its arguments in the full and the quick run, what it measures,
+    and its time limits. `goal_exit`: the module exits non-zero when a goal is missed (not an
+    error unless it also printed a traceback)."""
+
+    name: str
+    module: str
+    full: tuple[str, ...] = ()
+    quick: tuple[str, ...] = ()
+    what: str = ""
+    limit_full: float = 300.0
+    limit_quick: float = 60.0
+    goal_exit: bool = False
+
+    def args(self, quick: bool) -> tuple[str, ...]:
+        """The command-line arguments of this run."""
+        return self.quick if quick else self.full
+
+    def limit(self, quick: bool) -> float:
+        """Seconds this bench may take before it is stopped."""
+        return self.limit_quick if quick else self.limit_full
+
+
+def unregistered(known: list[Bench]) -> list[Bench]:
+    """bench_*.py modules the registry does not name (full runs only, with their defaults)."""
+    names = {bench.module for bench in known}
+    return [Bench(path.stem.removeprefix("bench_"), path.stem, limit_quick=0,
+                  what="(not registered in bench/__main__.py: run with its defaults)")
+            for path in sorted(BENCH_DIR.glob("bench_*.py")) if path.stem not in names]
+
+
+def _pump(stream: IO[str], sink: list[str]) -> None:
+    for line in stream:
+        sink.append(line)
+        sys.stdout.write(line)
+        sys.stdout.flush()
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    """Interrupt the bench (its finally blocks stop its servers), then kill its group."""
+    try:
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=30)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def run_bench(bench: Bench, quick: bool, limit: float, directory: Path = BENCH_DIR
+              ) -> BenchRun:
+    """Run one bench module (directory/<module>.py) within `limit` seconds; its outcome and
+    figures."""
+    args = bench.args(quick)
+    run = BenchRun(bench.name, bench.module, args, bench.what)
+    print(f"\n=== {bench.name}: {bench.module}.py {' '.join(args)}".rstrip(), flush=True)
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [sys.executable, str(directory / f"{bench.module}.py"), *args], cwd=ROOT,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment,
+        start_new_session=True)
+    lines: list[str] = []
+    assert process.stdout is not None
+    reader = threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True)
+    reader.start()
+    try:
+        code = process.wait(timeout=limit)
+    except subprocess.TimeoutExpired:
+        _stop(process)
+        code = None
+    reader.join(timeout=10)
+    run.seconds = time.monotonic() - started
+    text = "".join(lines)
+    figures, tables = parse_records(text, bench.name)
+    run.figures = figures + collect(bench.module, text, bench.name)
+    run.tables = tables
+    if code is None:
+        run.status, run.detail = "timeout", f"stopped after {limit:.0f} s"
+    elif code != 0:
+        crashed = "Traceback (most recent call last)" in text
+        run.status = "goal missed" if bench.goal_exit and not crashed else "failed"
+        run.detail = f"exit {code}"
+    elif not run.figures and not tables:
+        run.detail = "no figures read from its output"
+    return run
+
+
+def run_all(benches: list[Bench], quick: bool, budget: float) -> list[BenchRun]:
+    """Run the benches in order within `budget` seconds in all; those left are skipped."""
+    deadline = time.monotonic() + budget
+    runs: list[BenchRun] = []
+    for bench in benches:
+        left = deadline - time.monotonic()
+        reason = ("full run only" if bench.limit(quick) <= 0
+                  else "the run's time budget was spent" if left < 5 else "")
+        if reason:
+            runs.append(BenchRun(bench.name, bench.module, bench.args(quick), bench.what,
+                                 "skipped", 0.0, reason))
+            continue
+        runs.append(run_bench(bench, quick, min(bench.limit(quick), left)))
+    return runs
