@@ -27,8 +27,8 @@ lint: install  ## ruff + mypy
 test: lint examples  ## lint, type-check, then the whole suite against a real server
 	$(BIN)/pytest -q
 
-bench: install  ## benchmarks: figures and same-run ratios
-	$(BIN)/python -m bench
+bench: install  ## benchmarks: figures and same-run ratios (ARGS=--quick: the smoke run)
+	$(BIN)/python -m bench $(ARGS)
 
 clean:
 	rm -rf var/cache build *.egg-info .pytest_cache .mypy_cache .ruff_cache
