@@ -21,6 +21,7 @@ from fhir_server.rest.authn import init_authentication
 from fhir_server.rest.bulk import bulk
 from fhir_server.rest.bundle import bundle
 from fhir_server.rest.cors import init_cors
+from fhir_server.rest.dashboard_page import dashboard_page
 from fhir_server.rest.errors import register_error_handlers
 from fhir_server.rest.family import family
 from fhir_server.rest.health_cards import health_cards
@@ -87,6 +88,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(operations)
     app.register_blueprint(health_cards)
     app.register_blueprint(verify_page)  # /verify: the health-card verifier page
+    app.register_blueprint(dashboard_page)  # /dashboard: the campaign indicators page
     app.register_blueprint(resources)
     app.register_blueprint(bundle)
     app.register_blueprint(bulk)
