@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PROFILES_ROOT = REPO_ROOT / "profiles"
 TERMINOLOGY_ROOT = REPO_ROOT / "terminology"
-PROFILE_FOLDERS = ("structuredefinitions", "questionnaires", "valuesets", "searchparameters")
+PROFILE_FOLDERS = ("structuredefinitions", "questionnaires", "valuesets", "searchparameters",
+                   "measures")
 TERMINOLOGY_FOLDERS = ("codesystems", "valuesets", "conceptmaps")
 SOURCE_PREFIX = "urn:fhir-server:conformance:"
 _NO_FOLDER = REPO_ROOT / "var" / "no-terminology-folder"  # never created: extras only

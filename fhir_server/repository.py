@@ -21,7 +21,7 @@ from fhir_server import access
 from fhir_server.auth import guard
 from fhir_server.auth.compartment import compartment_params
 from fhir_server.auth.principal import Principal
-from fhir_server.errors import FhirError, Gone, NotFound
+from fhir_server.errors import FhirError, Forbidden, Gone, NotFound
 from fhir_server.search.criteria import Criteria, Sort
 from fhir_server.storage.base import HistoryPage, StoredVersion
 from fhir_server.write_effects import run_effects
@@ -29,6 +29,7 @@ from fhir_server.write_rules import write_rules
 
 MAX_AUDITED_REFS = 100  # entities one AuditEvent names (the query describes the rest)
 T = TypeVar("T")
+Q = TypeVar("Q")
 RESTRICTED_HISTORY = 1000  # versions of one resource filtered for a restricted caller
 
 
@@ -231,6 +232,20 @@ class Repository:
         """The reference keys a parameter holds among the visible matches (_has)."""
         return self.store.references(type_name, code,
                                      self._restricted("s", type_name, criteria))
+
+    def aggregate(self, read: Sequence[str], description: str,
+                  queries: Callable[[], Sequence[Q]],
+                  compute: Callable[[Repository, Q], T]) -> list[T]:
+        """Counts over personal data (analytics; no resource leaves): noted in this request's
+        AuditEvent (the types read, what was asked), refused to citizens and to callers who
+        may not search MeasureReport, then `compute(self, query)` for each of `queries()`
+        (made after the check: a refused caller learns nothing of its input)."""
+        self.unit.name(*read)
+        self.unit.describe(description)
+        if access.is_citizen(self.caller):
+            raise Forbidden("Indicators are for the health authorities")
+        guard.check_type("s", "MeasureReport", self.caller)
+        return [compute(self, query) for query in queries()]
 
     # -- writes ----------------------------------------------------------------------------
     def _lookup(self, type_name: str, resource_id: str) -> Mapping[str, Any] | None:

@@ -1,5 +1,6 @@
 """The operation modules shipped with the server (each registers itself on import)."""
 
+import fhir_server.operations.analytics  # noqa: F401
 import fhir_server.operations.declarations  # noqa: F401
 import fhir_server.operations.everything  # noqa: F401
 import fhir_server.operations.export  # noqa: F401

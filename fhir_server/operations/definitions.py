@@ -60,6 +60,8 @@ def _made(operation: OperationDefinition, url: str) -> dict[str, Any]:
         "instance": operation.instance}
     if operation.types:
         made["resource"] = list(operation.types)
+    if operation.parameters:
+        made["parameter"] = [dict(parameter) for parameter in operation.parameters]
     if operation.definition and operation.definition != url:
         made["base"] = operation.definition
     return made

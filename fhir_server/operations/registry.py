@@ -22,6 +22,7 @@ class OperationCall:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     client_address: str | None = None
+    media: str | None = None  # a non-FHIR answer asked for (text/csv), when the operation has it
 
     def parameters(self) -> list[tuple[str, Any]]:
         """Inputs from the query string and from a Parameters body, in order."""
@@ -80,6 +81,9 @@ class OperationDefinition:
     # what a call asks for, noted in the audit as asked before the access check: an operation
     # audited whatever types it names (bulk export); the body is not read yet
     audit_scope: Scope | None = None
+    # OperationDefinition.parameter of the definition made from this entry (definitions.py)
+    parameters: tuple[dict[str, Any], ...] = ()
+    formats: tuple[str, ...] = ()  # media types answered besides FHIR JSON/XML (text/csv)
 
 
 _OPERATIONS: dict[str, OperationDefinition] = {}

@@ -19,6 +19,8 @@ XML_TYPES = {"application/fhir+xml", "application/xml", "text/xml", "xml"}
 WILDCARDS = {"*/*", "application/*"}
 AS_JSON = JSON_TYPES | WILDCARDS | {"text/html", "text/plain"}  # browsers and tools: JSON
 FORMAT_ONLY = ("_format", "_pretty")
+CSV = "text/csv"
+CSV_TYPES = {CSV, "csv"}
 
 
 R4_VERSIONS = {"4.0", "4.0.0", "4.0.1"}  # http.html#version-parameter: major.minor, here 4.0
@@ -77,6 +79,16 @@ def _negotiate(request: Request) -> str:
             return "application/json" if types == ["application/json"] else FHIR_JSON
     raise NotAcceptable(f"None of the accepted types ({accept[:100]}) can be produced; "
                         f"use {FHIR_JSON} or {FHIR_XML}")
+
+
+def wants_csv(request: Request) -> bool:
+    """True when `_format` (csv, text/csv) or the most preferred Accept type asks for CSV,
+    which the operations that answer tables make (their `formats`); others answer 406."""
+    fmt = request.args.get("_format") if request.query_string else None
+    if fmt is not None:
+        return parse_options_header(fmt)[0].lower() in CSV_TYPES
+    entries = _media_types(request.headers.get("Accept", ""))
+    return bool(entries) and entries[0][0] == CSV
 
 
 def wants_xml(request: Request) -> bool:

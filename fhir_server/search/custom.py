@@ -4,6 +4,10 @@ profiles/scripts/make_profiles.py), searched and indexed like the official R4 on
 - QuestionnaireResponse `area` (token): the province and commune answered in a health
   declaration (`contact.province`, `contact.commune`), so authorities search declarations by
   area: `QuestionnaireResponse?questionnaire=...&authored=ge2021-08-01&area=01`.
+- Patient `province` and `commune` (token): the 2025 units of an address (extensions
+  vn-address-province, vn-address-commune), chained from any reference to a Patient:
+  `Immunization?patient.province=01`.
+- Appointment `priority-group` (token): the vn-priority-group extension of a registration.
 """
 
 from __future__ import annotations

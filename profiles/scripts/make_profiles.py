@@ -1,5 +1,5 @@
 """Generate profiles/: StructureDefinitions (differential + snapshot), Questionnaires, ValueSets,
-SearchParameters.
+SearchParameters, the indicator Measures and their CodeSystem.
 
     .venv/bin/python profiles/scripts/make_profiles.py          # write the files
     .venv/bin/python profiles/scripts/make_profiles.py --check  # exit 1 if any file is stale
@@ -18,18 +18,22 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parents[2]))
 
+from campaign_search import campaign_search_parameters  # noqa: E402
 from common import ROOT, dump  # noqa: E402
+from measures import all_measures  # noqa: E402
 from questionnaires import all_questionnaires, search_parameters, value_sets  # noqa: E402
 from structure_definitions import all_structure_definitions  # noqa: E402
 
 FOLDERS = {"StructureDefinition": "structuredefinitions", "Questionnaire": "questionnaires",
-           "ValueSet": "valuesets", "SearchParameter": "searchparameters"}
+           "ValueSet": "valuesets", "SearchParameter": "searchparameters",
+           "Measure": "measures", "CodeSystem": "measures"}
 
 
 def outputs() -> dict[Path, bytes]:
     """Every file of profiles/ this script owns, with its content."""
     resources: list[dict[str, Any]] = [*all_structure_definitions(), *all_questionnaires(),
-                                       *value_sets(), *search_parameters()]
+                                       *value_sets(), *search_parameters(),
+                                       *campaign_search_parameters(), *all_measures()]
     return {ROOT / FOLDERS[r["resourceType"]] / f"{r['id']}.json": dump(r) for r in resources}
 
 
@@ -42,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     stale = sorted(path for path, content in files.items()
                    if not path.is_file() or path.read_bytes() != content)
     owned = {path for path in files}
-    extra = sorted(p for folder in FOLDERS.values() for p in (ROOT / folder).glob("*.json")
+    extra = sorted(p for folder in set(FOLDERS.values()) for p in (ROOT / folder).glob("*.json")
                    if p not in owned)
     if args.check:
         for path in [*stale, *extra]:

@@ -9,7 +9,7 @@ from fhir_server.search.registry import indexed_params, lookup
 
 def test_area_is_a_supported_token_parameter() -> None:
     assert set(custom_parameters_for("QuestionnaireResponse")) == {"area"}
-    assert custom_parameters_for("Patient") == {}
+    assert set(custom_parameters_for("Patient")) == {"province", "commune"}  # test_custom_campaign
     area = lookup("QuestionnaireResponse", "area")
     assert area is not None and area.kind == "token" and area.supported
     assert area.url.endswith("/SearchParameter/vn-questionnaireresponse-area")
