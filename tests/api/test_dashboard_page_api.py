@@ -73,7 +73,7 @@ def test_every_asset_is_shipped_and_no_other_origin(client: FlaskClient) -> None
     response, html, parser = _page(client)
     assert parser.inline_scripts == ["application/json", "application/json"]  # data, not code
     assert {Path(a).name for a in parser.assets} == {
-        "dashboard.css", "report.js", "charts.js", "map.js", "dashboard.js"}
+        "dashboard.css", "report.js", "charts.js", "map.js", "panels.js", "dashboard.js"}
     body = html.split("<body", 1)[1]
     data_uris = re.findall(r'data-[a-z]+="([^"]*)"', body)
     assert "/dashboard/static/vn-provinces-2025.geojson" in data_uris
@@ -84,7 +84,8 @@ def test_every_asset_is_shipped_and_no_other_origin(client: FlaskClient) -> None
         assert asset.startswith("/") and not asset.startswith("//")
     markup = re.sub(r'<script type="application/json".*?</script>', "", html, flags=re.S)
     assert not EXTERNAL.search(markup), EXTERNAL.search(markup)
-    for name in ("dashboard.js", "report.js", "charts.js", "map.js", "dashboard.css"):
+    for name in ("dashboard.js", "report.js", "charts.js", "map.js", "panels.js",
+                 "dashboard.css"):
         text = client.get(f"/dashboard/static/{name}").get_data(as_text=True)
         found = [m.group(0) for m in EXTERNAL.finditer(text)  # namespaces and FHIR URLs only
                  if m.group(0) not in ("http://www.w3.org", "http://hl7.org")]

@@ -61,15 +61,19 @@
     if (errors.length) status("error", errors.map(function (e) { return e(); }));
   }
 
-  function fillSelect(kind) {
-    var select = $(kind), value = select.value;
+  function fillSelect(kind, value) {
+    var select = $(kind);
+    if (value === undefined) value = select.value;
     select.replaceChildren(el("option", null, t("all")));
     select.firstChild.value = "";
-    OPTIONS[kind].forEach(function (o) {
-      var option = el("option", null, (kind === "group" ? o.code + ". " : "") + (o[lang] || o.vi));
-      option.value = o.code;
-      select.appendChild(option);
-    });
+    var known = OPTIONS[kind].some(function (o) { return o.code === value; });
+    OPTIONS[kind].concat(value && !known ? [{code: value, vi: value, en: value}] : [])
+      .forEach(function (o) {  // an unknown code (from the URL) stays: the server says why
+        var text = (kind === "group" && known ? o.code + ". " : "") + (o[lang] || o.vi);
+        var option = el("option", null, kind === "group" && !known ? o.code : text);
+        option.value = o.code;
+        select.appendChild(option);
+      });
     select.value = value;
   }
 
@@ -146,7 +150,12 @@
       .then(function (response) {
         if (response.status === 401 && !retried && session.refresh) {
           return refresh().then(function () { return call(operation, stratify, true); },
-            function () { logout(); throw new Error(t("error_session")); });
+            function () {
+              logout();
+              $("login-error").textContent = t("error_session");
+              $("login-error").hidden = false;
+              throw new Error(t("error_session"));
+            });
         }
         if (!response.ok) return problem(response).then(function (text) { throw new Error(text); });
         return response.json().then(window.Report.read);
@@ -187,101 +196,10 @@
     });
   }
 
-  /* ---- drawing ---- */
-  function count(stratum, group) {
-    var values = stratum && stratum.values ? stratum.values[group] : stratum;
-    if (!values) return undefined;
-    var p = values.populations;
-    return "numerator" in p ? p.numerator : p["initial-population"];
-  }
-  function cell(row, text, className) { row.appendChild(el("td", className, text)); }
-  function table(node, heads, rows) {
-    node.replaceChildren();
-    var head = el("tr");
-    heads.forEach(function (h) { head.appendChild(el("th", null, t(h))); });
-    node.appendChild(head);
-    rows.forEach(function (r) { node.appendChild(r); });
-    if (!rows.length) {
-      var row = el("tr"), td = el("td", "empty", t("empty"));
-      td.colSpan = heads.length;
-      row.appendChild(td);
-      node.appendChild(row);
-    }
-  }
-
-  function drawDoses(data) {
-    var strata = (data.groups.doses || {strata: {}}).strata.day || [], values = {};
-    strata.forEach(function (s) { values[s.code] = count(s); });
-    var start = data.filters.start || (strata[0] && strata[0].code), end = data.filters.end ||
-      (strata.length && strata[strata.length - 1].code);
-    var points = start && end ? window.Charts.daily(values, start, end) : [];
-    window.Charts.line($("doses-chart"), points, {label: t("doses_title"), format: number,
-      formatDay: day, formatMonth: month, maskedText: t("masked")});
-    var total = data.groups.doses && count(data.groups.doses);
-    $("doses-total").textContent = shown(total);
-  }
-
-  function drawCoverage(data) {
-    var measure = $("measure").value, rows = window.Report.rows(data.groups, "province");
-    var withScore = rows.some(function (r) { return r.values[measure] && r.values[measure].score !== null; });
-    var values = {}, bars = [];
-    rows.forEach(function (r) {
-      var item = r.values[measure], value = item ? (withScore ? item.score : count(r, measure)) : undefined;
-      values[r.code] = value === undefined ? null : value;
-      bars.push({code: r.code, label: label("area", r.code), value: values[r.code],
-                 text: shown(values[r.code], withScore ? percent : number)});
-    });
-    bars.sort(function (a, b) { return (b.value || 0) - (a.value || 0); });
-    window.Charts.bars($("coverage-bars"), bars, {label: t("coverage_title") + " – " + t(measure)});
-    window.VnMap.draw($("coverage-map"), geojson, {
-      label: t(withScore ? "map_title" : "map_people"), values: values,
-      limits: window.VnMap.limits(values, withScore), format: withScore ? percent : number,
-      name: function (f) { return label("area", f.properties.code); }, selected: data.filters.area || null,
-      noData: t("no_data"), maskedText: t("masked")});
-    var heads = ["province", "population", "people_1plus", "coverage", "people_primary", "coverage",
-                 "people_booster", "coverage"];
-    table($("coverage-table"), heads, rows.map(function (r) {
-      var row = el("tr");
-      row.setAttribute("data-code", r.code);
-      cell(row, label("area", r.code));
-      var first = r.values.people_1plus || r.values.people_primary || r.values.people_booster;
-      cell(row, first ? shown(first.populations.denominator) : "—", "n");
-      ["people_1plus", "people_primary", "people_booster"].forEach(function (m) {
-        var item = r.values[m];
-        cell(row, item ? shown(count(r, m)) : "—", "n");
-        cell(row, item && item.score !== null ? percent(item.score) : item && item.masked ? t("masked") : "—", "n");
-      });
-      return row;
-    }));
-  }
-
-  function drawAdverse(data) {
-    var rows = window.Report.rows(data.groups, "vaccine");
-    function line(name, values) {
-      var row = el("tr"), events = values.events, serious = values.serious;
-      cell(row, name);
-      cell(row, events ? shown(events.populations.denominator) : "—", "n");
-      cell(row, events ? shown(events.populations.numerator) : "—", "n");
-      cell(row, serious ? shown(serious.populations.numerator) : "—", "n");
-      cell(row, events ? shown(events.score, rate) : "—", "n");
-      cell(row, serious ? shown(serious.score, rate) : "—", "n");
-      return row;
-    }
-    var body = rows.map(function (r) {
-      var row = line(label("vaccine", r.code), r.values);
-      row.setAttribute("data-code", r.code);
-      return row;
-    });
-    if (rows.length) {
-      var total = line(t("total"), data.groups);
-      total.className = "total";
-      body.push(total);
-    }
-    table($("ae-table"), ["vaccine", "doses", "events", "serious", "rate", "serious_rate"], body);
-  }
-
+  var drawers = null;
   function draw() {
-    var drawers = {doses: drawDoses, coverage: drawCoverage, adverse: drawAdverse};
+    drawers = drawers || window.Panels.create({t: t, el: el, $: $, number: number, percent: percent,
+      rate: rate, shown: shown, day: day, month: month, label: label, geojson: function () { return geojson; }});
     var holders = {doses: ["doses-chart"], coverage: ["coverage-map", "coverage-bars", "coverage-table"],
                    adverse: ["ae-table"]};
     Object.keys(drawers).forEach(function (name) {
@@ -299,13 +217,8 @@
     $("period-start").value = new Date(today.getTime() - 364 * 86400000).toISOString().slice(0, 10);
     FILTERS.forEach(function (name) {
       if (!params.has(name)) return;
-      var field = $(name), value = params.get(name);
-      if (field.tagName === "SELECT" && !field.querySelector('option[value="' + CSS.escape(value) + '"]')) {
-        var option = el("option", null, value);  // an unknown code from the URL: the server says why
-        option.value = value;
-        field.appendChild(option);
-      }
-      field.value = value;
+      if ($(name).tagName === "SELECT") fillSelect(name, params.get(name));
+      else $(name).value = params.get(name);
     });
     $("login-form").addEventListener("submit", login);
     $("filters").addEventListener("submit", load);
