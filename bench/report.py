@@ -55,7 +55,7 @@ class BenchRun:
     module: str
     args: tuple[str, ...]
     what: str = ""
-    status: str = "ok"  # ok | goal missed | failed | timeout | skipped
+    status: str = "ok"  # ok | goal missed | failed | timeout | cut | skipped
     seconds: float = 0.0
     detail: str = ""
     figures: list[Figure] = field(default_factory=list)
@@ -94,9 +94,9 @@ def parse_records(text: str, bench: str) -> tuple[list[Figure], list[Table]]:
 
 
 def format_value(value: float) -> str:
-    """A figure with as many digits as it needs: 12,345 / 123 / 12.3 / 1.23."""
+    """A figure with as many digits as it needs: 12,345 / 123 / 12.3 / 1.23 (counts: 0, 3)."""
     size = abs(value)
-    if size >= 1000:
+    if size >= 1000 or float(value).is_integer():
         return f"{value:,.0f}"
     if size >= 100:
         return f"{value:.0f}"

@@ -25,8 +25,9 @@ ROOT = BENCH_DIR.parent
 @dataclass(frozen=True)
 class Bench:
     """A registered bench module: its arguments in the full and the quick run, what it measures,
-    and its time limits. `goal_exit`: the module exits non-zero when a goal is missed (not an
-    error unless it also printed a traceback)."""
+    its time limits and the runs it belongs to (`--only NAME` runs it whatever these say).
+    `goal_exit`: the module exits non-zero when a goal is missed (not an error unless it also
+    printed a traceback)."""
 
     name: str
     module: str
@@ -34,8 +35,10 @@ class Bench:
     quick: tuple[str, ...] = ()
     what: str = ""
     limit_full: float = 300.0
-    limit_quick: float = 60.0
+    limit_quick: float = 90.0
     goal_exit: bool = False
+    in_full: bool = True
+    in_quick: bool = True
 
     def args(self, quick: bool) -> tuple[str, ...]:
         """The command-line arguments of this run."""
@@ -45,11 +48,15 @@ class Bench:
         """Seconds this bench may take before it is stopped."""
         return self.limit_quick if quick else self.limit_full
 
+    def runs_in(self, quick: bool) -> bool:
+        """True when the bench belongs to the quick (or the full) run."""
+        return self.in_quick if quick else self.in_full
+
 
 def unregistered(known: list[Bench]) -> list[Bench]:
     """bench_*.py modules the registry does not name (full runs only, with their defaults)."""
     names = {bench.module for bench in known}
-    return [Bench(path.stem.removeprefix("bench_"), path.stem, limit_quick=0,
+    return [Bench(path.stem.removeprefix("bench_"), path.stem, in_quick=False,
                   what="(not registered in bench/__main__.py: run with its defaults)")
             for path in sorted(BENCH_DIR.glob("bench_*.py")) if path.stem not in names]
 
@@ -100,7 +107,9 @@ def run_bench(bench: Bench, quick: bool, limit: float, directory: Path = BENCH_D
     figures, tables = parse_records(text, bench.name)
     run.figures = figures + collect(bench.module, text, bench.name)
     run.tables = tables
-    if code is None:
+    if code is None and limit < bench.limit(quick):  # the run's budget, not the bench's own
+        run.status, run.detail = "cut", f"stopped after {limit:.0f} s: the run's time budget"
+    elif code is None:
         run.status, run.detail = "timeout", f"stopped after {limit:.0f} s"
     elif code != 0:
         crashed = "Traceback (most recent call last)" in text
@@ -111,13 +120,16 @@ def run_bench(bench: Bench, quick: bool, limit: float, directory: Path = BENCH_D
     return run
 
 
-def run_all(benches: list[Bench], quick: bool, budget: float) -> list[BenchRun]:
-    """Run the benches in order within `budget` seconds in all; those left are skipped."""
+def run_all(benches: list[Bench], quick: bool, budget: float, chosen: bool = False
+            ) -> list[BenchRun]:
+    """Run the benches in order within `budget` seconds in all; those left are skipped, and so
+    are those outside this kind of run unless they were `chosen` by name."""
     deadline = time.monotonic() + budget
     runs: list[BenchRun] = []
     for bench in benches:
         left = deadline - time.monotonic()
-        reason = ("full run only" if bench.limit(quick) <= 0
+        reason = (("full run only" if bench.in_full else f"on demand: --only {bench.name}")
+                  if not (chosen or bench.runs_in(quick))
                   else "the run's time budget was spent" if left < 5 else "")
         if reason:
             runs.append(BenchRun(bench.name, bench.module, bench.args(quick), bench.what,

@@ -47,8 +47,8 @@ def test_a_record_keeps_the_bench_it_names() -> None:
 
 
 def test_values_get_the_digits_they_need() -> None:
-    assert [format_value(v) for v in (12345.6, 617.4, 12.34, 1.234, 0, -0.5)] == [
-        "12,346", "617", "12.3", "1.23", "0.00", "-0.50"]
+    assert [format_value(v) for v in (12345.6, 617.4, 12.34, 1.234, 0, 3.0, -0.5)] == [
+        "12,346", "617", "12.3", "1.23", "0", "3", "-0.50"]
     assert format_ratio(0.785) == "×0.79"
     assert format_ratio(None) == ""
 

@@ -47,10 +47,12 @@ def test_a_bench_past_its_limit_is_stopped(tmp_path: Path) -> None:
     slow = _module(tmp_path, "bench_slow", "import time\nprint('started', flush=True)\n"
                                            "time.sleep(120)\n")
     started = time.monotonic()
-    run = run_bench(Bench("s", slow), True, 1.5, tmp_path)
+    run = run_bench(Bench("s", slow, limit_quick=1.5), True, 1.5, tmp_path)
     assert time.monotonic() - started < 30
     assert (run.status, run.detail) == ("timeout", "stopped after 2 s")
     assert run.is_error
+    cut = run_bench(Bench("s", slow, limit_quick=60), True, 1.5, tmp_path)
+    assert (cut.status, cut.is_error) == ("cut", False)  # the run's budget ended it: slow
 
 
 def test_a_bench_without_figures_is_noted_and_a_missing_one_fails(tmp_path: Path) -> None:
@@ -60,15 +62,19 @@ def test_a_bench_without_figures_is_noted_and_a_missing_one_fails(tmp_path: Path
     assert run_bench(Bench("v", "bench_absent"), True, 60, tmp_path).status == "failed"
 
 
-def test_quick_runs_skip_full_only_benches_and_the_budget_bounds_the_run() -> None:
-    runs = run_all([Bench("big", "bench_big", limit_quick=0),
-                    Bench("late", "bench_late")], True, 1)
-    assert [(r.name, r.status, r.detail) for r in runs] == [
-        ("big", "skipped", "full run only"),
+def test_runs_skip_benches_of_other_runs_and_the_budget_bounds_the_run() -> None:
+    benches = [Bench("big", "bench_big", in_quick=False),
+               Bench("huge", "bench_huge", in_quick=False, in_full=False),
+               Bench("late", "bench_late")]
+    assert [(r.name, r.status, r.detail) for r in run_all(benches, True, 1)] == [
+        ("big", "skipped", "full run only"), ("huge", "skipped", "on demand: --only huge"),
         ("late", "skipped", "the run's time budget was spent")]
+    chosen = run_all(benches[:2], False, 0, chosen=True)
+    assert [r.detail for r in chosen] == ["the run's time budget was spent"] * 2
 
 
 def test_unregistered_modules_run_in_full_runs_only() -> None:
     found = {b.module: b for b in unregistered([])}
-    assert "bench_crud" in found and found["bench_crud"].limit(quick=True) == 0
+    assert found["bench_crud"].runs_in(quick=True) is False
+    assert found["bench_crud"].runs_in(quick=False) is True
     assert found["bench_crud"].name == "crud" and found["bench_crud"].args(quick=False) == ()
