@@ -85,6 +85,13 @@ def sign_in(browser: Any, phone: str, password: str) -> None:
     browser.find_element(By.ID, "login-button").click()
 
 
+def login_error(browser: Any, timeout: float = 20) -> str:
+    """Wait for the sign-in form's error message; its text."""
+    box = browser.find_element(By.ID, "login-error")
+    WebDriverWait(browser, timeout).until(lambda _: box.is_displayed() and box.text)
+    return str(box.text)
+
+
 def settled(browser: Any, timeout: float = 60) -> str:
     """Wait until every call of the last load has answered; the page state (ready or error)."""
     WebDriverWait(browser, timeout).until(lambda b: b.execute_script(

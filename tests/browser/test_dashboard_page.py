@@ -20,6 +20,7 @@ from tests.browser.dashboard_fixtures import (  # noqa: F401 (fixtures)
     apply_filters,
     bar_values,
     chromium,
+    login_error,
     map_fills,
     open_page,
     page_only,
@@ -83,6 +84,11 @@ def _stratum_count(report: dict[str, Any], group: str, population: str) -> dict[
 def test_recorded_reports_are_drawn(chromium: Any, page_only: str) -> None:  # noqa: F811
     _start(chromium, page_only)
     assert settled(chromium) == "ready"
+    sent = _calls(chromium)
+    assert set(sent) == set(OPERATIONS) and all(  # no filter chosen: period and stratum only
+        set(inputs) == {"period-start", "period-end", "stratify-by"} for inputs in sent.values())
+    assert [chromium.execute_script(f"return document.getElementById('{name}').value")
+            for name in ("area", "group", "vaccine")] == ["", "", ""]
     doses = recorded("doses-administered")
     series = chromium.find_element(By.CSS_SELECTOR, "#doses-chart path.series")
     assert series.get_attribute("data-points") == "365"  # every day of 2021-07-01..2022-06-30
@@ -192,8 +198,7 @@ def test_operation_outcome_is_a_readable_error(chromium: Any, page_only: str) ->
 def test_sign_in_failure_and_sign_out(chromium: Any, page_only: str) -> None:  # noqa: F811
     open_page(chromium, f"{page_only}/dashboard?lang=en")
     sign_in(chromium, "0900000003", "wrong")  # no stub: the page-only server has no /auth
-    error = chromium.find_element(By.ID, "login-error")
-    assert error.is_displayed() and error.text.startswith("Sign-in failed:")
+    assert login_error(chromium).startswith("Sign-in failed:")
     assert not chromium.find_element(By.ID, "board").is_displayed()
     _start(chromium, page_only, "en")
     assert settled(chromium) == "ready"

@@ -56,7 +56,7 @@
     document.querySelectorAll("[data-t]").forEach(function (node) {
       node.textContent = t(node.getAttribute("data-t"));
     });
-    ["area", "group", "vaccine"].forEach(fillSelect);
+    fillSelects();
     draw();
     if (errors.length) status("error", errors.map(function (e) { return e(); }));
   }
@@ -66,16 +66,19 @@
     if (value === undefined) value = select.value;
     select.replaceChildren(el("option", null, t("all")));
     select.firstChild.value = "";
-    var known = OPTIONS[kind].some(function (o) { return o.code === value; });
-    OPTIONS[kind].concat(value && !known ? [{code: value, vi: value, en: value}] : [])
-      .forEach(function (o) {  // an unknown code (from the URL) stays: the server says why
-        var text = (kind === "group" && known ? o.code + ". " : "") + (o[lang] || o.vi);
-        var option = el("option", null, kind === "group" && !known ? o.code : text);
-        option.value = o.code;
-        select.appendChild(option);
-      });
-    select.value = value;
+    OPTIONS[kind].forEach(function (o) {
+      var option = el("option", null, (kind === "group" ? o.code + ". " : "") + (o[lang] || o.vi));
+      option.value = o.code;
+      select.appendChild(option);
+    });
+    if (value && !OPTIONS[kind].some(function (o) { return o.code === value; })) {
+      var unknown = el("option", null, value);  // a code from the URL: the server says why
+      unknown.value = value;
+      select.appendChild(unknown);
+    }
+    select.value = value || "";
   }
+  function fillSelects() { ["area", "group", "vaccine"].forEach(function (k) { fillSelect(k); }); }
 
   /* ---- session ---- */
   function saveSession(answer, phone) {
@@ -211,7 +214,7 @@
 
   /* ---- start ---- */
   function start() {
-    ["area", "group", "vaccine"].forEach(fillSelect);
+    fillSelects();
     var today = new Date(), params = new URLSearchParams(location.search);
     $("period-end").value = today.toISOString().slice(0, 10);
     $("period-start").value = new Date(today.getTime() - 364 * 86400000).toISOString().slice(0, 10);
