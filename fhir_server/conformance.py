@@ -91,7 +91,7 @@ def terminology_resources() -> Iterator[dict[str, Any]]:
 @cache
 def conformance_terminology() -> TerminologyService:
     """The terminology service of validation and the terminology operations (cached)."""
-    extra = [r for r in profile_resources() if r["resourceType"] == "ValueSet"]
+    extra = [r for r in profile_resources() if r["resourceType"] in ("ValueSet", "CodeSystem")]
     return TerminologyService(TERMINOLOGY_ROOT, extra=extra)
 
 

@@ -32,7 +32,8 @@ def loaded(make_app: Callable[..., Flask]) -> Flask:
 def test_profile_resources_have_stable_ids_and_sources() -> None:
     resources = profile_resources()
     kinds = sorted({r["resourceType"] for r in resources})
-    assert kinds == ["Questionnaire", "SearchParameter", "StructureDefinition", "ValueSet"]
+    assert kinds == ["CodeSystem", "Measure", "Questionnaire", "SearchParameter",
+                     "StructureDefinition", "ValueSet"]  # CodeSystem: vn-campaign-indicator
     assert len({(r["resourceType"], r["id"]) for r in resources}) == len(resources)
     assert all(r["meta"]["source"].startswith(SOURCE_PREFIX + "profiles/") for r in resources)
 
