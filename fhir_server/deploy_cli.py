@@ -13,7 +13,9 @@ import argparse
 import logging
 import os
 import sys
+import tempfile
 import time
+from dataclasses import replace
 from typing import Any
 
 from fhir_server.settings import Settings
@@ -73,20 +75,22 @@ def serve_production(args: argparse.Namespace) -> int:
 
 
 def cmd_indexes(args: argparse.Namespace) -> int:
-    """Create every index on MONGODB_URI (or the embedded store) and exit."""
+    """Create every index on MONGODB_URI (or the embedded store) and exit: the app factory runs
+    once, so exactly the indexes a server makes at start, with throwaway keys (the real key
+    directories are never touched) and no SMS retries."""
+    from fhir_server import create_app
     from fhir_server.cli import database
-    from fhir_server.resource_types import RESOURCE_TYPES
-    from fhir_server.search.registry import date_params
     from fhir_server.storage.connection import connect
-    from fhir_server.storage.deployment import create_all_indexes
+    from fhir_server.storage.deployment import index_counts
 
-    with database(getattr(args, "data_dir", None)):
+    with database(getattr(args, "data_dir", None)), \
+            tempfile.TemporaryDirectory(prefix="fhir-indexes-") as scratch:
         settings = Settings.from_env()
         started = time.monotonic()
-        db = connect(settings.mongodb_uri, settings.database, settings.db_timeout_ms)
-        counts = create_all_indexes(db, list(RESOURCE_TYPES),
-                                    {name: date_params(name) for name in RESOURCE_TYPES},
-                                    settings.unique_systems)
+        create_app(replace(settings, auth_key_dir=f"{scratch}/auth", sms_retry_seconds=0,
+                           shc_key_dir=f"{scratch}/keys", audit_spool_dir=f"{scratch}/spool"))
+        counts = index_counts(connect(settings.mongodb_uri, settings.database,
+                                      settings.db_timeout_ms))
     print(f"{sum(counts.values())} indexes on {len(counts)} collections of database "
           f"{settings.database} ({time.monotonic() - started:.1f} s)", flush=True)
     return 0

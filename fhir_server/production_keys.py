@@ -9,6 +9,7 @@ is the default, missing, incomplete or readable by other users.
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -48,6 +49,10 @@ def key_problems(env: Mapping[str, str], settings: Settings) -> list[str]:
                             "must sign with the same keys; set the shared key directory")
         else:
             problems += _file_problems(name, Path(directory), files)
+    crl = Path(settings.shc_key_dir, "crl")
+    if env.get("FHIR_SERVER_SHC_KEY_DIR") and crl.is_dir() and not os.access(crl, os.W_OK):
+        problems.append(f"FHIR_SERVER_SHC_KEY_DIR: {crl} is not writable: revoking a dose "
+                        "writes its key's revocation list there (a shared, writable volume)")
     if env.get("FHIR_SERVER_SHC_KEY_DIR") and Path(settings.shc_key_dir, "keys.json").is_file():
         try:
             KeyStore(settings.shc_key_dir).active_signing_key()

@@ -6,6 +6,7 @@ reference/connection-string-options)."""
 from __future__ import annotations
 
 import argparse
+import os
 import uuid
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,16 @@ def test_keys_missing_incomplete_or_loose(tmp_path: Path) -> None:
     gone = {**env, "FHIR_AUTH_KEY_DIR": str(tmp_path / "nowhere")}
     assert "does not exist: run `fhir-server init-keys`" in key_problems(
         gone, Settings.from_env(gone))[0]
+
+
+def test_revocation_lists_must_be_writable(tmp_path: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    env = production_env(tmp_path)
+    crl = tmp_path / "keys" / "crl"
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != crl)  # a read-only mount
+    assert key_problems(env, Settings.from_env(env)) == [
+        f"FHIR_SERVER_SHC_KEY_DIR: {crl} is not writable: revoking a dose writes its key's "
+        "revocation list there (a shared, writable volume)"]
 
 
 def test_settings_file_readable_by_others(tmp_path: Path) -> None:

@@ -1,39 +1,20 @@
-"""What a deployment asks of the database before traffic (issue 16 point 1): every index built
-at once (`fhir-server indexes`), the kind of server it is, and leftovers of demo data.
-
-The index set is exactly the one the app factory ensures at start: the store's (`ts`, the unique
-national identifiers, `history`), the search indexes of every type, and the typed stores'
-(accounts, codes, counters, sessions, clients, SMART launch records, outbox, health cards).
-"""
+"""What a deployment asks of the database before traffic (issue 16 point 1): are the indexes
+built (`fhir-server indexes` builds them), what kind of server is it, is demo data left over."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
 from fhir_server.storage.auth_records import AccountRecords
-from fhir_server.storage.auth_stores import open_auth_stores
-from fhir_server.storage.card_records import CardRecords
-from fhir_server.storage.launch_records import open_launch_stores
-from fhir_server.storage.mongo import MongoResourceStore
 from fhir_server.storage.readiness import missing_indexes
-from fhir_server.storage.search_indexes import ensure_search_indexes
-from fhir_server.storage.unique_identifiers import UniqueSystems
 
 
-def create_all_indexes(db: Database[Any], type_names: Sequence[str],
-                       date_codes: Mapping[str, Iterable[str]],
-                       unique: UniqueSystems | None = None) -> dict[str, int]:
-    """Create every index the server uses (idempotent); collection -> how many it has."""
-    MongoResourceStore(db, lambda: datetime.now(UTC), None, unique).ensure_indexes(type_names)
-    ensure_search_indexes(db, date_codes)
-    open_auth_stores(db)
-    open_launch_stores(db)
-    CardRecords(db)  # its index is made by the constructor
+def index_counts(db: Database[Any]) -> dict[str, int]:
+    """Collection -> how many indexes it has (the summary of `fhir-server indexes`)."""
     return {name: len(db[name].index_information())
             for name in sorted(db.list_collection_names())}
 

@@ -1,5 +1,5 @@
-"""Deployment queries of the database (issue 16 point 1): every index at once (`fhir-server
-indexes`), the server kind, demo leftovers."""
+"""Deployment queries of the database (issue 16 point 1): which indexes are missing (`serve
+--prod` refuses to start then), the server kind, demo leftovers."""
 
 from __future__ import annotations
 
@@ -10,27 +10,16 @@ from pymongo.database import Database
 from fhir_server.resource_types import RESOURCE_TYPES
 from fhir_server.search.registry import date_params
 from fhir_server.storage import deployment
-
-TYPES = ("Patient", "Immunization", "Appointment")
-
-
-def test_create_all_indexes_builds_what_readiness_expects(db: Database[Any]) -> None:
-    assert "Patient.search_keys" in deployment.all_missing_indexes(db, TYPES)
-    counts = deployment.create_all_indexes(
-        db, list(TYPES), {name: date_params(name) for name in TYPES},
-        {"Patient": ("urn:vn:cccd",)})
-    assert deployment.all_missing_indexes(db, TYPES) == []
-    # the typed stores' indexes too: accounts (phone, bhxh, patient + _id), outbox, cards
-    assert counts["_accounts"] == 4 and counts["_outbox"] == 3 and counts["_health_cards"] == 2
-    assert "unique_identifiers" in str(db["Patient"].index_information())
-    again = deployment.create_all_indexes(db, list(TYPES),
-                                          {name: date_params(name) for name in TYPES})
-    assert again == counts  # idempotent
+from fhir_server.storage.search_indexes import ensure_search_indexes
 
 
-def test_every_type_is_checked(db: Database[Any]) -> None:
+def test_missing_indexes_of_every_type(db: Database[Any]) -> None:
     missing = deployment.all_missing_indexes(db, tuple(RESOURCE_TYPES))
-    assert {name.split(".")[0] for name in missing} >= set(RESOURCE_TYPES) | {"history"}
+    assert {name.split(".")[0] for name in missing} == set(RESOURCE_TYPES) | {"history"}
+    ensure_search_indexes(db, {"Patient": date_params("Patient")})
+    missing = deployment.all_missing_indexes(db, ("Patient",))
+    assert "Patient.search_keys" not in missing and "Patient.ts" in missing
+    assert deployment.index_counts(db)["Patient"] == 1 + 1 + 2 * len(date_params("Patient"))
 
 
 def test_server_kind_and_ping(db: Database[Any]) -> None:
