@@ -11,8 +11,8 @@ latency, errors (any non-2xx or failed connection) and the CPU per request of th
 level with errors, or when throughput has not grown 5 % over the best level for two levels in
 a row (saturation). Before the levels, one keep-alive client measures the server CPU of a
 trivial request (/healthz) and of a read by id (issue 17: read <= 1.3x the trivial request).
-The load generator shares the machine's cores with the server and the database.
-Run: .venv/bin/python bench/bench_load.py [--levels 1 2 4 8 16 32] [--seconds 8]
+The load generator shares the machine's cores with the server and the database. Run:
+.venv/bin/python bench/bench_load.py [--levels 1 2 4 8 16 32] [--seconds 8] [--patients 300]
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -77,15 +77,24 @@ def registration(patient_id: str) -> dict[str, Any]:
                              "status": "needs-action"}]}
 
 
+KINDS = [name for name, weight in MIX for _ in range(weight)]
+COLUMNS = ("clients", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "server CPU ms/req",
+           "database CPU ms/req", "load generator CPU ms/req")
+
+
+def draw(seed: int, number: int, people: int) -> tuple[str, int]:
+    """The kind and the person of the n-th request of a level (reproducible)."""
+    rng = random.Random(seed * 1_000_003 + number)
+    return KINDS[rng.randrange(len(KINDS))], rng.randrange(people)
+
+
 def mix(ids: list[str], token: str, seed: int) -> Request:
-    """The n-th request of the mix (reproducible: drawn from `seed` and n)."""
+    """The n-th request of the mix: `draw` decides what it is and about whom."""
     reads = {"Accept": JSON, "Authorization": f"Bearer {token}"}
     writes = {**reads, "Content-Type": JSON, "Prefer": "return=minimal"}
-    kinds = [name for name, weight in MIX for _ in range(weight)]
 
     def request(number: int) -> tuple[str, str, bytes | None, dict[str, str]]:
-        rng = random.Random(seed * 1_000_003 + number)
-        kind, index = kinds[rng.randrange(len(kinds))], rng.randrange(len(ids))
+        kind, index = draw(seed, number, len(ids))
         if kind == "read Patient/id":
             return "GET", f"/Patient/{ids[index]}", None, reads
         if kind == "Immunization?patient=":
@@ -126,47 +135,85 @@ def saturated(rates: list[float]) -> bool:
     return all(rate < best_before * 1.05 for rate in rates[-2:])
 
 
-def _row(clients: int, result: LoadResult, cpu: list[float]) -> tuple[str, ...]:
-    return (str(clients), f"{result.rate:.0f}", f"{result.percentile(0.5):.1f}",
-            f"{result.percentile(0.95):.1f}", f"{result.percentile(0.99):.1f}",
-            str(result.errors), *(f"{ms:.1f}" for ms in cpu))
+@dataclass
+class Level:
+    """One concurrency level: its load result, CPU ms per request (server, database, load
+    generator) and the latencies of each kind of request."""
+
+    clients: int
+    result: LoadResult
+    cpu: list[float]
+    by_kind: dict[str, list[float]]
+
+    def row(self) -> tuple[str, ...]:
+        """The level's row of the table."""
+        result = self.result
+        return (str(self.clients), f"{result.rate:.0f}", f"{result.percentile(0.5):.1f}",
+                f"{result.percentile(0.95):.1f}", f"{result.percentile(0.99):.1f}",
+                str(result.errors), *(f"{ms:.1f}" for ms in self.cpu))
 
 
-def run_levels(port: int, pids: tuple[int, int], work: Callable[[int], Request],
-               args: argparse.Namespace, failures: Counter[str]
-               ) -> list[tuple[int, LoadResult, list[float]]]:
+def run_level(port: int, pids: tuple[int, int], ids: list[str], token: str, clients: int,
+              seconds: float, failures: Counter[str]) -> Level:
+    """`clients` closed-loop clients on the mix for `seconds`."""
+    send = http_sender("127.0.0.1", port, mix(ids, token, clients), None, failures)
+    by_kind: dict[str, list[float]] = {name: [] for name, _weight in MIX}
+
+    def work(number: int) -> bool:
+        started = time.perf_counter()
+        try:
+            return send(number)
+        finally:
+            by_kind[draw(clients, number, len(ids))[0]].append(
+                (time.perf_counter() - started) * 1000)
+
+    before = _cpu(pids)
+    result = run_for(work, seconds, clients)
+    after = _cpu(pids)
+    cpu = [(after[k] - before[k]) * 1000 / max(result.requests, 1) for k in range(3)]
+    return Level(clients, result, cpu, by_kind)
+
+
+def run_levels(port: int, pids: tuple[int, int], ids: list[str], token: str,
+               args: argparse.Namespace, failures: Counter[str]) -> list[Level]:
     """Each concurrency level in turn until errors or saturation."""
-    levels: list[tuple[int, LoadResult, list[float]]] = []
+    levels: list[Level] = []
     for clients in args.levels:
         settle(pids[1], limit=20)  # the last level's audit backlog is stored first
-        before = _cpu(pids)
-        result = run_for(http_sender("127.0.0.1", port, work(clients), None, failures),
-                         args.seconds, clients)
-        after = _cpu(pids)
-        cpu = [(after[k] - before[k]) * 1000 / max(result.requests, 1) for k in range(3)]
-        levels.append((clients, result, cpu))
-        print("  " + "  ".join(f"{cell:>8}" for cell in _row(clients, result, cpu)), flush=True)
-        if result.errors or saturated([level[1].rate for level in levels]):
+        levels.append(run_level(port, pids, ids, token, clients, args.seconds, failures))
+        print("  " + " | ".join(levels[-1].row()), flush=True)
+        if levels[-1].result.errors or saturated([level.result.rate for level in levels]):
             break
     return levels
 
 
-def report(levels: list[tuple[int, LoadResult, list[float]]], trivial: tuple[float, float],
-           read: tuple[float, float], failures: Counter[str], args: argparse.Namespace) -> None:
+def kinds_table(level: Level) -> Table:
+    """Latency percentiles of each kind of request at one level."""
+    rows = []
+    for kind, latencies in level.by_kind.items():
+        found = LoadResult(len(latencies), 0.0, 0, latencies)
+        rows.append((kind, str(found.requests), f"{found.percentile(0.5):.1f}",
+                     f"{found.percentile(0.95):.1f}", f"{found.percentile(0.99):.1f}"))
+    return Table(f"Load test: latency by kind of request at the peak ({level.clients} clients)",
+                 ("request", "count", "p50 ms", "p95 ms", "p99 ms"), tuple(rows))
+
+
+def report(levels: list[Level], trivial: tuple[float, float], read: tuple[float, float],
+           failures: Counter[str], args: argparse.Namespace) -> None:
     """Print the figures and their records for the table."""
-    peak_clients, peak, peak_cpu = max(levels, key=lambda level: level[1].rate)
-    first = levels[0][1]
-    errors = sum(level[1].errors for level in levels)
+    top = max(levels, key=lambda level: level.result.rate)
+    peak_clients, peak, peak_cpu = top.clients, top.result, top.cpu
+    first = levels[0].result
+    errors = sum(level.result.errors for level in levels)
     conditions = f"gunicorn {args.workers}x{args.threads}, {os.cpu_count()} cores"
     emit_table(Table(f"Load test: campaign mix at rising concurrency ({conditions}, "
                      f"{args.seconds:.0f} s per level)",
-                     ("clients", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors",
-                      "server CPU ms/req", "database CPU ms/req", "load generator CPU ms/req"),
-                     tuple(_row(c, r, cpu) for c, r, cpu in levels)))
-    stop = ("errors" if levels[-1][1].errors else "saturation" if saturated(
-        [level[1].rate for level in levels]) else "last level")
+                     COLUMNS, tuple(level.row() for level in levels)))
+    emit_table(kinds_table(top))
+    stop = ("errors" if levels[-1].result.errors else "saturation" if saturated(
+        [level.result.rate for level in levels]) else "last level")
     print(f"peak {peak.rate:.0f} req/s at {peak_clients} clients ({peak.rate / first.rate:.1f}x "
-          f"one client); stopped at {levels[-1][0]} clients: {stop}; errors {errors}"
+          f"one client); stopped at {levels[-1].clients} clients: {stop}; errors {errors}"
           + (f" ({dict(failures)})" if failures else ""))
     print(f"server CPU per request (1 keep-alive client): /healthz {trivial[0]:.0f} µs, read by "
           f"id {read[0]:.0f} µs = {read[0] / trivial[0]:.2f}x the trivial request (issue 17 goal "
@@ -174,7 +221,7 @@ def report(levels: list[tuple[int, LoadResult, list[float]]], trivial: tuple[flo
     for figure in (
             Figure("mix peak throughput", peak.rate, "req/s", peak.rate / first.rate,
                    f"of one client; peak at {peak_clients} clients, stopped at "
-                   f"{levels[-1][0]} ({stop})"),
+                   f"{levels[-1].clients} ({stop})"),
             Figure("mix p99 at peak", peak.percentile(0.99), "ms",
                    peak.percentile(0.99) / peak.percentile(0.5),
                    f"of p50 {peak.percentile(0.5):.0f} ms at {peak_clients} clients"),
@@ -220,12 +267,9 @@ def main() -> int:
                 "GET", f"/Patient/{ids[n % len(ids)]}", None, reads), args.cpu_requests)
             print(f"{args.patients} people with a dose each stored; mix "
                   + ", ".join(f"{name} {weight} %" for name, weight in MIX))
-            print("  " + "  ".join(f"{c:>8}" for c in ("clients", "req/s", "p50 ms", "p95 ms",
-                                                       "p99 ms", "errors", "srv ms", "db ms",
-                                                       "gen ms")))
+            print("  " + " | ".join(COLUMNS))
             failures: Counter[str] = Counter()
-            levels = run_levels(port, pids, lambda clients: mix(ids, token, clients), args,
-                                failures)
+            levels = run_levels(port, pids, ids, token, args, failures)
         finally:
             stop_server(server)
     report(levels, trivial, read, failures, args)

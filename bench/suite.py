@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO
 
 from bench.collect import collect
-from bench.report import BenchRun, parse_records
+from bench.report import FIGURE_TAG, TABLE_TAG, BenchRun, parse_records
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
@@ -62,10 +62,12 @@ def unregistered(known: list[Bench]) -> list[Bench]:
 
 
 def _pump(stream: IO[str], sink: list[str]) -> None:
+    """Collect every line; echo those for people (records go to the table)."""
     for line in stream:
         sink.append(line)
-        sys.stdout.write(line)
-        sys.stdout.flush()
+        if not line.startswith((FIGURE_TAG, TABLE_TAG)):
+            sys.stdout.write(line)
+            sys.stdout.flush()
 
 
 def _stop(process: subprocess.Popen[str]) -> None:
