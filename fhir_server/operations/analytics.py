@@ -89,7 +89,7 @@ def _compute(source: Any, query: IndicatorQuery) -> list[Cell]:
     return indicators.compute(source, query)
 
 
-def _describe(call: OperationCall) -> str:
+def describe(call: OperationCall) -> str:
     """What was asked, as sent (audited before the inputs are checked)."""
     asked = " ".join(f"{name}={str(value)[:80]}" for name, value in call.parameters()[:20])
     return f"${call.name} {asked}".strip()
@@ -103,7 +103,7 @@ def handler(indicator: Indicator) -> Handler:
         def queries() -> list[IndicatorQuery]:
             parsed.append(indicator_query(indicator, call))
             return [replace(parsed[0], by=())] + ([parsed[0]] if parsed[0].by else [])
-        answers = svc.store.aggregate(READS[indicator.indicator], _describe(call), queries,
+        answers = svc.store.aggregate(READS[indicator.indicator], describe(call), queries,
                                       _compute)
         query = parsed[0]
         result = table(indicator, query, answers[0], answers[1] if query.by else [])

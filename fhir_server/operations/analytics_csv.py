@@ -25,7 +25,8 @@ def score_column(group: Group) -> str:
     return f"{group.code}_{'proportion' if group.scoring == 'proportion' else 'per_100000'}"
 
 
-def _text(value: str) -> str:
+def cell_text(value: str) -> str:
+    """A text cell, a leading formula character defused with '."""
     return f"'{value}" if value.startswith(FORMULA_START) else value
 
 
@@ -52,5 +53,5 @@ def to_csv(table: Table) -> bytes:
     if not table.by:
         writer.writerow(_cells(table, table.total))
     for key, counts in table.rows:
-        writer.writerow([*(_text(key.get(d, "")) for d in table.by), *_cells(table, counts)])
+        writer.writerow([*(cell_text(key.get(d, "")) for d in table.by), *_cells(table, counts)])
     return buffer.getvalue().encode("utf-8")

@@ -1,6 +1,7 @@
 """The operation modules shipped with the server (each registers itself on import)."""
 
 import fhir_server.operations.analytics  # noqa: F401
+import fhir_server.operations.analytics_serious  # noqa: F401
 import fhir_server.operations.declarations  # noqa: F401
 import fhir_server.operations.everything  # noqa: F401
 import fhir_server.operations.export  # noqa: F401

@@ -18,7 +18,7 @@ from fhir.resources.R4B import get_fhir_model_class
 from flask import Flask
 
 from fhir_server.analytics import indicators
-from fhir_server.analytics.query import Cell, IndicatorQuery
+from fhir_server.analytics.query import Cell, IndicatorQuery, SeriousEvent
 from fhir_server.repository import Repository
 from tests.api.auth_helpers import bearer
 from tests.api.test_auth_matrix import World
@@ -250,3 +250,35 @@ def test_search_parameters_served_listed_and_chained(world: World) -> None:
         assert {e["resource"]["id"] for e in found.get_json().get("entry", [])} == {
             world.imm["b"]}
     assert _get(world, "analyst", "/Patient?province=92").status_code == 403
+
+
+def test_serious_events_listed_without_subject(world: World,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """AdverseEvent/$serious-events: a Parameters (operations.html#response) with a total and
+    one event per serious adverse event: date, reaction, vaccine, lot, site; no person."""
+    asked: list[IndicatorQuery] = []
+
+    def listing(source: Repository, query: IndicatorQuery) -> list[SeriousEvent]:
+        asked.append(query)
+        return [SeriousEvent("ae-2", "soc-phan-ve", "pfizer-biontech", "=LOT", "2021-08-03",
+                             "loc-9"),
+                SeriousEvent("ae-1", "", "astrazeneca", "AZ1", "2021-08-01", "")]
+    monkeypatch.setattr(indicators, "serious_events", listing)
+    url = "/AdverseEvent/$serious-events?period-start=2021-08-01&vaccine=pfizer-biontech"
+    answer = _get(world, "analyst", url)
+    assert answer.status_code == 200, answer.get_json()
+    body = answer.get_json()
+    get_fhir_model_class("Parameters").model_validate(body)
+    assert body["parameter"][0] == {"name": "total", "valueInteger": 2}
+    first, second = (p["part"] for p in body["parameter"][1:])
+    assert [p["name"] for p in first] == ["date", "vaccine", "lot"]
+    assert {p["name"]: next(v for k, v in p.items() if k.startswith("value"))
+            for p in second}["site"] == {"reference": "Location/loc-9"}
+    assert "ae-1" not in answer.get_data(as_text=True)
+    assert asked[0].vaccine == "pfizer-biontech" and asked[0].indicator == "adverse-events"
+    table = _get(world, "analyst", f"{url}&_format=csv").get_data(as_text=True).splitlines()
+    assert table == ["date,reaction,vaccine,lot,site", "2021-08-01,,astrazeneca,AZ1,",
+                     "2021-08-03,soc-phan-ve,pfizer-biontech,'=LOT,loc-9"]
+    assert _get(world, "A", url).status_code == 403
+    refused = _get(world, "analyst", "/AdverseEvent/$serious-events?stratify-by=lot")
+    assert refused.get_json()["issue"][0]["expression"] == ["stratify-by"]
