@@ -37,6 +37,7 @@ from fhir_server.rest.verify_page import verify_page
 from fhir_server.search.extract import SearchIndexer
 from fhir_server.search.registry import date_params
 from fhir_server.settings import Settings
+from fhir_server.storage.analytics_facts import ensure_analytics_indexes
 from fhir_server.storage.auth_stores import open_auth_stores
 from fhir_server.storage.card_records import CardRecords
 from fhir_server.storage.connection import connect
@@ -60,6 +61,7 @@ def build_app(settings: Settings | None = None) -> Flask:
                                settings.unique_systems)
     store.ensure_indexes(list(RESOURCE_TYPES))
     ensure_search_indexes(db, {name: date_params(name) for name in RESOURCE_TYPES})
+    ensure_analytics_indexes(db)  # the indicators' facts and rollup cells
     services = Services.anonymous(store, settings)  # each request and job binds its caller
     services.components["health_cards"] = HealthCardService(
         CardRecords(db), settings.issuer, settings.shc_key_dir, settings.shc_trusted_file,

@@ -24,7 +24,7 @@ from fhir_server.auth.principal import Principal
 from fhir_server.errors import FhirError, Forbidden, Gone, NotFound
 from fhir_server.search.criteria import Criteria, Sort
 from fhir_server.storage.base import HistoryPage, StoredVersion
-from fhir_server.write_effects import run_effects
+from fhir_server.write_effects import run_effects, run_many_effects
 from fhir_server.write_rules import write_rules
 
 MAX_AUDITED_REFS = 100  # entities one AuditEvent names (the query describes the rest)
@@ -292,7 +292,7 @@ class Repository:
             created = self.store.create_many(type_name, resources)
         for version in created:
             self.unit.touch(type_name, version.id)
-            run_effects(self.services, version, None)
+        run_many_effects(self.services, created)  # batch forms once, the others one by one
         return created
 
     def update(self, type_name: str, resource_id: str, resource: dict[str, Any],
@@ -315,9 +315,12 @@ class Repository:
         self.unit.touch(type_name, resource_id)
         current = self._current(type_name, resource_id)
         access.check_delete(self.caller, type_name, current, self.base_url)
-        return self._ruled(type_name, None, current,
-                           lambda: self.store.delete(type_name, resource_id, if_match),
-                           resource_id)
+        deleted = self._ruled(type_name, None, current,
+                              lambda: self.store.delete(type_name, resource_id, if_match),
+                              resource_id)
+        if deleted is not None:
+            run_effects(self.services, deleted, current)  # those registered for deletes
+        return deleted
 
     def _ruled(self, type_name: str, proposed: Mapping[str, Any] | None,
                current: Mapping[str, Any] | None, write: Callable[[], T],

@@ -94,6 +94,7 @@ class Settings:
     unique_identifiers: bool = True  # a national identifier names one Patient (409 otherwise)
     identifier_rules: bool = True  # every Patient's CCCD/BHYT/BHXH (and sites' phones) checked
     export_dir: str = "var/export"  # Bulk Data $export output files
+    population_file: str = ""  # FHIR_POPULATION_FILE: indicator denominators ("": shipped file)
     cors_origins: tuple[str, ...] = ("*",)  # browser origins allowed (FHIR API and /auth)
     db_timeout_ms: int = 2000  # server selection timeout: a database outage answers 503 fast
     home: str = "var"  # FHIR_HOME: key, export, outbox and embedded-store files live here
@@ -136,6 +137,7 @@ class Settings:
                                                                                 "no"),
             identifier_rules=env.get("FHIR_IDENTIFIER_RULES", "1") not in ("0", "false", "no"),
             export_dir=in_home(home, env.get("FHIR_EXPORT_DIR") or "export"),
+            population_file=env.get("FHIR_POPULATION_FILE") or "",
             cors_origins=tuple(o.strip().rstrip("/") for o in env.get(
                 "FHIR_CORS_ORIGINS", "*").split(",") if o.strip()),
             db_timeout_ms=db_timeout_ms(env),
