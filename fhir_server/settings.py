@@ -84,6 +84,7 @@ class Settings:
     sms_gateway: str = "file:var/sms-outbox.jsonl"
     sms_api_key: str = ""
     sms_retry_seconds: int = 30
+    sms_lease_seconds: int = 600  # a message claimed longer ago lost its worker: sent again
     required_profiles: tuple[str, ...] = ()  # types that must claim a VN profile (profiles/)
     load_conformance: bool = True  # upsert profiles/ + terminology/ into the store at start
     cccd_system: str = "urn:vn:cccd"  # identifier systems (no official MoH namespace yet)
@@ -94,6 +95,7 @@ class Settings:
     unique_identifiers: bool = True  # a national identifier names one Patient (409 otherwise)
     identifier_rules: bool = True  # every Patient's CCCD/BHYT/BHXH (and sites' phones) checked
     export_dir: str = "var/export"  # Bulk Data $export output files
+    job_stale_seconds: int = 60  # a running export without heartbeat this long is taken over
     population_file: str = ""  # FHIR_POPULATION_FILE: indicator denominators ("": shipped file)
     cors_origins: tuple[str, ...] = ("*",)  # browser origins allowed (FHIR API and /auth)
     db_timeout_ms: int = 2000  # server selection timeout: a database outage answers 503 fast
@@ -125,6 +127,7 @@ class Settings:
                                          or "file:sms-outbox.jsonl"),
             sms_api_key=env.get("FHIR_SMS_API_KEY") or "",
             sms_retry_seconds=_int(env, "FHIR_SMS_RETRY_SECONDS", cls.sms_retry_seconds),
+            sms_lease_seconds=_int(env, "FHIR_SMS_LEASE_SECONDS", cls.sms_lease_seconds),
             required_profiles=tuple(t.strip() for t in env.get("FHIR_REQUIRED_PROFILES", "")
                                     .split(",") if t.strip()),
             load_conformance=env.get("FHIR_LOAD_CONFORMANCE", "1") in ("1", "true", "yes"),
@@ -137,6 +140,7 @@ class Settings:
                                                                                 "no"),
             identifier_rules=env.get("FHIR_IDENTIFIER_RULES", "1") not in ("0", "false", "no"),
             export_dir=in_home(home, env.get("FHIR_EXPORT_DIR") or "export"),
+            job_stale_seconds=_int(env, "FHIR_JOB_STALE_SECONDS", cls.job_stale_seconds),
             population_file=env.get("FHIR_POPULATION_FILE") or "",
             cors_origins=tuple(o.strip().rstrip("/") for o in env.get(
                 "FHIR_CORS_ORIGINS", "*").split(",") if o.strip()),

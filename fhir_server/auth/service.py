@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,8 @@ class AuthService:
         self.sessions = Sessions(stores.sessions, self.signer, clock, settings.base_url)
         self.throttle = Throttle(stores.counters, clock)
         self.gateway = gateway or sms_gateway(settings)
-        self.outbox = Outbox(stores.outbox, self.gateway, clock)
+        self.outbox = Outbox(stores.outbox, self.gateway, clock,
+                             timedelta(seconds=settings.sms_lease_seconds))
         self.otp = OtpCodes(stores.otps, _secret(key_dir, "otp-secret"), clock)
         self.accounts = Accounts(stores.accounts,
                                  PendingRegistrations(stores.registrations, clock),

@@ -1,15 +1,21 @@
 """Run one export job: write NDJSON files (one or more per type) under the export directory.
 
-Files: <FHIR_EXPORT_DIR>/<job id>/<Type>-<n>.ndjson, at most FILE_LINES resources each; an
-error file of OperationOutcomes (error.ndjson) lists inputs ignored under handling=lenient.
+Files: <FHIR_EXPORT_DIR>/<job id>/<Type>-<n>-<run>.ndjson, at most FILE_LINES resources each;
+an error file of OperationOutcomes (error.ndjson) lists inputs ignored under handling=lenient.
 The worker beats the job's heartbeat every BEAT resources; a cancelled job stops at the next beat
 and its directory is removed.
+
+A run whose heartbeat went stale is taken over by a new run, which starts the job's folder afresh
+(issue 16 point 3d). The old run may still be writing until its next beat fails: each run names
+its files with its own tag so that it never opens (and truncates) a file of the new run, and a
+run that finds the job taken over or completed by another run leaves the folder alone.
 """
 
 from __future__ import annotations
 
 import logging
 import shutil
+import uuid
 from pathlib import Path
 from typing import IO, Any
 
@@ -37,9 +43,10 @@ def job_dir(svc: Services, job_id: str) -> Path:
 class TypeFiles:
     """The NDJSON files of one resource type, split every FILE_LINES resources."""
 
-    def __init__(self, folder: Path, type_name: str) -> None:
+    def __init__(self, folder: Path, type_name: str, run: str) -> None:
         self.folder = folder
         self.type_name = type_name
+        self.run = run
         self.files: list[dict[str, Any]] = []
         self.stream: IO[bytes] | None = None
 
@@ -53,7 +60,7 @@ class TypeFiles:
 
     def _open(self) -> None:
         self.close()
-        name = f"{self.type_name}-{len(self.files) + 1}.ndjson"
+        name = f"{self.type_name}-{len(self.files) + 1}-{self.run}.ndjson"
         self.stream = (self.folder / name).open("wb")
         self.files.append({"type": self.type_name, "file": name, "count": 0})
 
@@ -78,11 +85,12 @@ def run_export(svc: Services, jobs: JobStore, job: dict[str, Any], worker: str) 
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
     output: list[dict[str, Any]] = []
+    run = uuid.uuid4().hex[:8]
     try:
         scope = _scope(svc, job)
         types = job["types"]
         for number, type_name in enumerate(types, start=1):
-            files = TypeFiles(folder, type_name)
+            files = TypeFiles(folder, type_name, run)
             try:
                 for count, resource in enumerate(scope.resources(type_name), start=1):
                     files.write(resource)
@@ -119,10 +127,10 @@ def _still_ours(jobs: JobStore, job_id: str, worker: str) -> bool:
 
 def _stop(jobs: JobStore, job_id: str, worker: str, folder: Path) -> None:
     """Stop a run that is no longer ours: remove its files unless another worker took the job
-    over (the files in the job's folder are then that worker's)."""
+    over or completed it (the files in the job's folder are then that worker's)."""
     current = jobs.get(job_id)
-    if current is not None and current.get("status") == "in-progress" \
-            and current.get("worker") not in (None, worker):
+    if current is not None and current.get("worker") not in (None, worker) \
+            and current.get("status") in ("in-progress", "completed"):
         log.info("export %s: taken over by %s; stopping", job_id, current.get("worker"))
         return
     shutil.rmtree(folder, ignore_errors=True)

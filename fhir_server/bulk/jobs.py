@@ -35,9 +35,11 @@ class ExportRequest:
 class JobStore:
     """The life of export jobs: their timing (heartbeat, expiry) over the job records."""
 
-    def __init__(self, records: JobRecords, clock: Callable[[], datetime]) -> None:
+    def __init__(self, records: JobRecords, clock: Callable[[], datetime],
+                 stale: timedelta = STALE) -> None:
         self.records = records
         self.clock = clock
+        self.stale = stale  # FHIR_JOB_STALE_SECONDS
 
     def create(self, request: ExportRequest) -> dict[str, Any]:
         """A new accepted job; its transactionTime is now."""
@@ -55,11 +57,11 @@ class JobStore:
     def claim(self, job_id: str, worker: str) -> dict[str, Any] | None:
         """Take the job to run it: when accepted, or running with a stale heartbeat."""
         now = self.clock()
-        return self.records.claim(job_id, worker, now, now - STALE)
+        return self.records.claim(job_id, worker, now, now - self.stale)
 
     def needs_worker(self, job: dict[str, Any]) -> bool:
         """True when nobody runs this job (never picked up, or its worker died)."""
-        stale = self.clock() - STALE
+        stale = self.clock() - self.stale
         heartbeat = job.get("heartbeat")
         if heartbeat is not None and heartbeat.tzinfo is None:
             heartbeat = heartbeat.replace(tzinfo=stale.tzinfo)

@@ -11,6 +11,7 @@ import shutil
 import threading
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 from fhir_server.auth.principal import INTERNAL_PRINCIPAL, acting_as
@@ -32,7 +33,7 @@ class ExportWorker:
         self.svc = svc
         settings = svc.settings
         self.jobs = JobStore(JobRecords(connect(settings.mongodb_uri, settings.database)),
-                             settings.clock)
+                             settings.clock, timedelta(seconds=settings.job_stale_seconds))
         self.pool = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="fhir-export")
         self.name = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
@@ -41,14 +42,15 @@ class ExportWorker:
         return self.pool.submit(self._run, job_id)
 
     def _run(self, job_id: str) -> None:
-        job = self.jobs.claim(job_id, self.name)
+        run = f"{self.name}-{uuid.uuid4().hex[:6]}"  # each run its own claimant: a takeover
+        job = self.jobs.claim(job_id, run)  # in this process stops the run it replaces
         if job is not None:
             # the kick-off checked the caller's access (admin or system: every patient); the
             # job reads through the repository as the server, in its own audit unit
             server = self.svc.internal()
             with acting_as(INTERNAL_PRINCIPAL), server.store.audit_unit("operation", "GET",
                                                                          f"$export {job_id}"):
-                run_export(server, self.jobs, job, self.name)
+                run_export(server, self.jobs, job, run)
 
     def adopt(self, job: dict[str, Any]) -> None:
         """Take over a job nobody is running (its process died)."""

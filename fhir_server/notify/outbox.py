@@ -1,4 +1,13 @@
-"""A persistent outbox: every SMS is stored first, then delivered with retry and backoff."""
+"""A persistent outbox: every SMS is stored first, then delivered with retry and backoff.
+
+Delivery is at least once (issue 16 point 3d). Each message is claimed for a lease
+(FHIR_SMS_LEASE_SECONDS) before it goes to the gateway and marked sent right after; a worker
+killed in between leaves it `sending`, and once the lease is over the retry loop, or a rerun of
+the job that queued it, sends it again. So a crash never loses a message, and sends a message
+twice only when the gateway took it in the instant before the crash (at most one message per
+sending thread: the one in flight). Events are queued once per idempotency key, so a rerun of a
+job never queues the same text again.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +17,28 @@ from datetime import datetime, timedelta
 
 from fhir_server.metrics import sms_failed
 from fhir_server.notify.gateways import SmsGateway
-from fhir_server.storage.outbox_records import MessageId, OutboxMessage, OutboxRecords
+from fhir_server.storage.outbox_records import (
+    PENDING,
+    SENDING,
+    MessageId,
+    OutboxMessage,
+    OutboxRecords,
+)
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
+LEASE = timedelta(minutes=10)  # a claim older than this lost its worker (FHIR_SMS_LEASE_SECONDS)
 
 
 class Outbox:
     """Messages are never lost: stored, sent, retried with exponential backoff."""
 
     def __init__(self, records: OutboxRecords, gateway: SmsGateway,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], lease: timedelta = LEASE) -> None:
         self.records = records
         self.gateway = gateway
         self.clock = clock
+        self.lease = lease
 
     def enqueue(self, phone: str, text: str, deliver_now: bool = True) -> MessageId:
         """Store a message (and try to deliver it at once)."""
@@ -40,13 +57,17 @@ class Outbox:
 
     def enqueue_many_once(self, messages: list[tuple[str, str, str]]) -> int:
         """Store messages (key, phone, text) once per key in bulk and try to deliver the new
-        ones; how many were new."""
-        fresh = self.records.add_many_once(messages, self.clock())
-        sent, claimed = [], self.records.claim_many(fresh) if fresh else []
+        ones, and those of known keys still undelivered (a rerun after a crash); how many were
+        new. Each is marked sent as soon as the gateway took it."""
+        now = self.clock()
+        fresh = self.records.add_many_once(messages, now)
+        claimed = self.records.claim_many(fresh, now + self.lease) if fresh else []
         for message in claimed:
             if self._send(message):
-                sent.append(message.id)
-        self.records.mark_many_sent(sent, self.clock())
+                self.records.mark_sent(message.id, self.clock())
+        if len(fresh) < len(messages):  # keys queued before: send those left behind
+            for message in self.records.due_among([key for key, _, _ in messages], now):
+                self._deliver(message)
         return len(fresh)
 
     def _send(self, claimed: OutboxMessage) -> bool:
@@ -65,9 +86,9 @@ class Outbox:
         return True
 
     def _deliver(self, message: OutboxMessage | None) -> bool:
-        if message is None or not message.pending:
+        if message is None or message.status not in (PENDING, SENDING):
             return False
-        claimed = self.records.claim(message)
+        claimed = self.records.claim(message, self.clock() + self.lease)
         if claimed is None:
             return False  # another worker is on it
         if not self._send(claimed):

@@ -1,7 +1,9 @@
 """The SMS outbox (`_outbox`): one document per message, found by status and next try.
 
-A message is claimed for sending by one conditional update (still pending, with the attempt
-count the claimer saw), so of several workers exactly one sends a given attempt.
+A message is claimed for sending by one conditional update (still in the state, with the
+attempt count, the claimer saw), so of several workers exactly one sends a given attempt. A claim
+is a lease: it moves `next_try` to the lease's end, and a message still `sending` after that
+(its worker died between the claim and `mark_sent`) is due again (issue 16 point 3d).
 """
 
 from __future__ import annotations
@@ -84,13 +86,16 @@ class OutboxRecords:
             return [ObjectId(doc["_id"]) for n, doc in enumerate(docs) if n not in skipped]
         return [ObjectId(doc["_id"]) for doc in docs]
 
-    def claim_many(self, message_ids: list[MessageId]) -> list[OutboxMessage]:
-        """Mark these messages sending (an attempt counted) where still pending at no
-        attempts; the messages this call claimed (a claim token tells them apart)."""
+    def claim_many(self, message_ids: list[MessageId], lease_until: datetime | None = None
+                   ) -> list[OutboxMessage]:
+        """Mark these messages sending (an attempt counted; due again at `lease_until`) where
+        still pending at no attempts; the messages this call claimed (a claim token tells them
+        apart)."""
         token = ObjectId()
+        lease = {} if lease_until is None else {"next_try": lease_until}
         self.collection.update_many(
             {"_id": {"$in": message_ids}, "status": PENDING, "attempts": 0},
-            {"$set": {"status": SENDING, "claim": token}, "$inc": {"attempts": 1}})
+            {"$set": {"status": SENDING, "claim": token, **lease}, "$inc": {"attempts": 1}})
         return [_message(doc) for doc in self.collection.find(
             {"_id": {"$in": message_ids}, "claim": token, "status": SENDING})]
 
@@ -112,12 +117,15 @@ class OutboxRecords:
         doc = self.collection.find_one({"_id": message_id})
         return None if doc is None else _message(doc)
 
-    def claim(self, message: OutboxMessage) -> OutboxMessage | None:
-        """Mark the message sending and count an attempt, when it is still pending after the
-        attempts seen in `message`; the message now sending (this attempt counted), or None."""
+    def claim(self, message: OutboxMessage, lease_until: datetime | None = None
+              ) -> OutboxMessage | None:
+        """Mark the message sending and count an attempt (due again at `lease_until`), when it
+        is still in the status and at the attempts seen in `message` (pending, or sending past
+        its lease); the message now sending (this attempt counted), or None."""
+        lease = {} if lease_until is None else {"next_try": lease_until}
         doc = self.collection.find_one_and_update(
-            {"_id": message.id, "status": PENDING, "attempts": message.attempts},
-            {"$set": {"status": SENDING}, "$inc": {"attempts": 1}},
+            {"_id": message.id, "status": message.status, "attempts": message.attempts},
+            {"$set": {"status": SENDING, **lease}, "$inc": {"attempts": 1}},
             return_document=ReturnDocument.AFTER)
         return None if doc is None else _message(doc)
 
@@ -132,9 +140,16 @@ class OutboxRecords:
         self.collection.update_one({"_id": message_id}, {"$set": {"status": SENT, "sent": at}})
 
     def due(self, now: datetime, limit: int) -> list[OutboxMessage]:
-        """Up to `limit` pending messages whose next try is not after `now`."""
+        """Up to `limit` messages whose next try is not after `now`: pending, or sending past
+        their lease (the worker that claimed them died)."""
         return [_message(doc) for doc in self.collection.find(
-            {"status": PENDING, "next_try": {"$lte": now}}).limit(limit)]
+            {"status": {"$in": [PENDING, SENDING]}, "next_try": {"$lte": now}}).limit(limit)]
+
+    def due_among(self, keys: list[str], now: datetime) -> list[OutboxMessage]:
+        """The messages of these idempotency keys that are due (as `due`)."""
+        return [_message(doc) for doc in self.collection.find(
+            {"key": {"$in": [key[:500] for key in keys]},
+             "status": {"$in": [PENDING, SENDING]}, "next_try": {"$lte": now}})]
 
     def counts(self) -> dict[str, int]:
         """Messages by status."""
