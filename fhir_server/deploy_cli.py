@@ -87,6 +87,7 @@ def cmd_indexes(args: argparse.Namespace) -> int:
             tempfile.TemporaryDirectory(prefix="fhir-indexes-") as scratch:
         settings = Settings.from_env()
         started = time.monotonic()
+        logging.getLogger("fhir_server.health_cards.service").setLevel(logging.WARNING)  # keys
         create_app(replace(settings, auth_key_dir=f"{scratch}/auth", sms_retry_seconds=0,
                            shc_key_dir=f"{scratch}/keys", audit_spool_dir=f"{scratch}/spool"))
         counts = index_counts(connect(settings.mongodb_uri, settings.database,
