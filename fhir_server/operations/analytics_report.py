@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from functools import cache
 from typing import Any
 
@@ -37,6 +37,7 @@ from fhir_server.terminology.store import DEFAULT_ROOT
 DATA_ABSENT = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 MASKED = [{"url": DATA_ABSENT, "valueCode": "masked"}]
 UCUM = "http://unitsofmeasure.org"
+VIETNAM = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")  # no daylight saving time
 SYSTEMS = {"province": f"{TERMINOLOGY}/vn-province", "commune": f"{TERMINOLOGY}/vn-commune",
            "group": f"{TERMINOLOGY}/vn-covid19-priority-group",
            "vaccine": f"{TERMINOLOGY}/vn-covid19-vaccine"}
@@ -171,9 +172,10 @@ def measure_report(table: Table, now: datetime | None = None) -> dict[str, Any]:
     period: dict[str, str] = {}
     if table.start is not None:
         period["start"] = table.start.isoformat()
-    period["end"] = (table.end or (now or datetime.now(UTC)).date()).isoformat()
+    moment = now or datetime.now(UTC)
+    period["end"] = (table.end or moment.astimezone(VIETNAM).date()).isoformat()
     return {"resourceType": "MeasureReport", "text": _narrative(table), "status": "complete",
             "type": "summary", "measure": table.indicator.measure_url,
-            "date": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
+            "date": moment.isoformat(timespec="seconds"),
             "period": period,
             "group": [_group(table, group) for group in table.indicator.groups]}

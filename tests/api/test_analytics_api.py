@@ -282,3 +282,15 @@ def test_serious_events_listed_without_subject(world: World,
     assert _get(world, "A", url).status_code == 403
     refused = _get(world, "analyst", "/AdverseEvent/$serious-events?stratify-by=lot")
     assert refused.get_json()["issue"][0]["expression"] == ["stratify-by"]
+
+
+def test_json_and_xml_formats(world: World, calls: list[Any]) -> None:
+    """http.html#mime-type: `_format=json` (the dashboard's) and `_format=xml` answer the same
+    MeasureReport in either format."""
+    as_json = _get(world, "analyst", f"{COVERAGE}?_format=json&stratify-by=group")
+    assert as_json.status_code == 200 and as_json.content_type.startswith("application/fhir+json")
+    as_xml = _get(world, "analyst", f"{COVERAGE}?_format=xml&stratify-by=group")
+    assert as_xml.status_code == 200
+    assert as_xml.content_type.startswith("application/fhir+xml")
+    text = as_xml.get_data(as_text=True)
+    assert "<MeasureReport" in text and "vn-vaccination-coverage" in text

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -137,3 +137,12 @@ def test_every_indicator_reports_valid_measure_reports(indicator: Any) -> None:
     _valid(report)
     stratum = report["group"][0]["stratifier"][0]["stratum"][0]
     assert stratum["value"] == {"text": "Location/loc-1"}
+
+
+def test_open_period_ends_today_in_vietnam() -> None:
+    """MeasureReport.period is 1..1: without period-end it ends on today's local date."""
+    late = datetime(2021, 8, 31, 20, 0, tzinfo=UTC)  # 03:00 on 1 September in Vietnam
+    report = measure_report(table(COVERAGE, IndicatorQuery("coverage"), [], []), late)
+    assert report["period"] == {"end": "2021-09-01"}
+    assert report["date"] == "2021-08-31T20:00:00+00:00"
+    assert _pop(report["group"][0], "numerator")["count"] == 0
