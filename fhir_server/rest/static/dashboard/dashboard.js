@@ -22,10 +22,9 @@
     return node;
   }
   function number(v) { return new Intl.NumberFormat(lang === "vi" ? "vi-VN" : "en-GB").format(v); }
-  function percent(v) {
-    var digits = v > 0 && v < 0.01 ? 3 : 1;  // small shares keep their first digits
-    return new Intl.NumberFormat(lang === "vi" ? "vi-VN" : "en-GB",
-                                 {maximumFractionDigits: digits}).format(v * 100) + " %";
+  function percent(v) {  // shares under 1 % keep two significant digits
+    var options = v > 0 && v < 0.01 ? {maximumSignificantDigits: 2} : {maximumFractionDigits: 1};
+    return new Intl.NumberFormat(lang === "vi" ? "vi-VN" : "en-GB", options).format(v * 100) + " %";
   }
   function rate(v) { return number(Math.round(v * 10) / 10); }
   function shown(v, format) { return v === null || v === undefined ? t("masked") : (format || number)(v); }
@@ -187,13 +186,15 @@
     status("loading", t("loading"));
     errors = [];
     var filters = {start: $("period-start").value, end: $("period-end").value, area: $("area").value};
-    Promise.all(CALLS.map(function (c) {
+    var failed = [];  // in the panels' order, whichever answers first
+    Promise.all(CALLS.map(function (c, index) {
       return c.run().then(function (groups) { last[c.name] = {groups: groups, filters: filters}; },
         function (error) {
           delete last[c.name];
-          errors.push(function () { return t(c.title) + ": " + t("error_call") + " " + error.message; });
+          failed[index] = function () { return t(c.title) + ": " + t("error_call") + " " + error.message; };
         });
     })).then(function () {
+      errors = failed.filter(Boolean);
       draw();
       status(errors.length ? "error" : "ready", errors.map(function (e) { return e(); }));
     });

@@ -6,6 +6,7 @@
   "use strict";
   var W = 320, H = 600, PAD = 6;
   var COLOURS = ["#deebf7", "#9ecae1", "#6baed6", "#3182bd", "#08519c"];
+  var MASKED = "#c3ccd6", EMPTY = "#eceff3";  // a suppressed cell (<5); no figure at all
 
   function bounds(features) {
     var box = [Infinity, Infinity, -Infinity, -Infinity];
@@ -58,11 +59,12 @@
     geojson.features.forEach(function (feature) {
       var code = feature.properties.code;
       var value = code in opts.values ? opts.values[code] : undefined;
-      var level = classOf(value, opts.limits);
+      var level = classOf(value, opts.limits), masked = value === null;
       var shape = Charts.node("path", {
         d: pathOf(feature.geometry, project), "data-code": code,
-        "class": "province" + (level < 0 ? " empty" : "") + (opts.selected === code ? " selected" : ""),
-        fill: level < 0 ? "#eceff3" : COLOURS[level]
+        "class": "province" + (masked ? " masked" : level < 0 ? " empty" : "") +
+                 (opts.selected === code ? " selected" : ""),
+        fill: masked ? MASKED : level < 0 ? EMPTY : COLOURS[level]
       });
       shape.appendChild(Charts.node("title", {}, opts.name(feature) + ": " +
         (value === undefined ? opts.noData : value === null ? opts.maskedText : opts.format(value))));
@@ -75,8 +77,10 @@
       legend.appendChild(Charts.node("text", {x: 20, y: i * 18 + 11, "class": "tick"},
                                      opts.format(from) + " – " + opts.format(limit)));
     });
-    legend.appendChild(Charts.node("rect", {x: 0, y: 90, width: 14, height: 14, fill: "#eceff3"}));
-    legend.appendChild(Charts.node("text", {x: 20, y: 101, "class": "tick"}, opts.noData));
+    [[MASKED, opts.maskedText], [EMPTY, opts.noData]].forEach(function (item, i) {
+      legend.appendChild(Charts.node("rect", {x: 0, y: 90 + i * 18, width: 14, height: 14, fill: item[0]}));
+      legend.appendChild(Charts.node("text", {x: 20, y: 101 + i * 18, "class": "tick"}, item[1]));
+    });
     chart.appendChild(legend);
     return chart;
   }
