@@ -89,6 +89,15 @@ def _seed() -> None:
           + "\n  ".join(seed_accounts(svc)), flush=True)
 
 
+def cmd_analytics(args: argparse.Namespace) -> int:
+    """`analytics rebuild`: recompute the indicator facts from the stored resources."""
+    from fhir_server.analytics.rebuild import rebuild
+
+    with database(args.data_dir):
+        print(rebuild(_services()).summary(), flush=True)
+    return 0
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     """Import NDJSON or Bundle files (fhir_server/bulk/import_cli.py)."""
     from fhir_server.bulk.import_cli import run_import
@@ -269,6 +278,10 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--sites", type=int, default=None, help="vaccination sites")
     seed.add_argument("--quiet", action="store_true", help="no progress bar")
     seed.set_defaults(func=cmd_seed)
+    analytics = sub.add_parser("analytics", help="indicator facts: `rebuild` recomputes them "
+                               "from the stored resources")
+    analytics.add_argument("action", choices=["rebuild"])
+    analytics.set_defaults(func=cmd_analytics)
     add_import_arguments(sub.add_parser("import", help="import NDJSON or Bundle files (resumable)")
                          ).set_defaults(func=cmd_import)
     for name, func, text in (("keys", cmd_keys, "manage health-card issuer keys"),

@@ -178,11 +178,11 @@ def contributions(person: Mapping[str, Any]) -> dict[Key, dict[str, int]]:
             _add(out, at, "unconfirmed")
     if doses:
         series = max(int(doses[0][1].get("sd") or 1), 1)
-        _add(out, key(doses[0][1], doses[0][1]["v"]), "people_1plus")
-        if len(doses) >= series:
-            _add(out, key(doses[series - 1][1], doses[series - 1][1]["v"]), "people_primary")
-        if len(doses) > series:
-            _add(out, key(doses[series][1], doses[series][1]["v"]), "people_booster")
+        for rank, measure in ((0, "people_1plus"), (series - 1, "people_primary"),
+                              (series, "people_booster")):
+            if rank < len(doses):  # the dose that reached the milestone (same cell as it)
+                dose = doses[rank][1]
+                _add(out, key(dose, dose["v"], dose["l"]), measure)
     else:
         regs = [r for r in (person.get("regs") or {}).values() if r.get("ok") and r.get("d")]
         if regs:
