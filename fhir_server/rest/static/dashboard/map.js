@@ -85,16 +85,15 @@
     return chart;
   }
 
-  /* Five class limits: equal steps up to the largest value, each a round number
-     (1, 2 or 5 times a power of ten; whole numbers for counts). */
+  /* Five class limits: equal round steps just covering the largest value (whole numbers for
+     counts). */
   function limits(values, proportion) {
     var max = Math.max.apply(null, [0].concat(Object.keys(values).map(function (k) {
       return values[k] || 0;
     })));
     if (!(max > 0)) max = proportion ? 1 : 5;
     var raw = max / 5, power = Math.pow(10, Math.floor(Math.log10(raw)));
-    var step = [1, 2, 5, 10].map(function (m) { return m * power; })
-      .filter(function (s) { return s >= raw; })[0];
+    var step = Math.ceil(raw / power * 2) / 2 * power;  // a multiple of half a power of ten
     if (!proportion) step = Math.max(1, Math.ceil(step));
     return [1, 2, 3, 4, 5].map(function (i) { return Math.round(i * step * 1e9) / 1e9; });
   }
