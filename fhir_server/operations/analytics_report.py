@@ -97,7 +97,7 @@ def score(group: Group, counts: Counts) -> float | None:
     if numerator is None or not denominator:
         return None
     if group.scoring == "proportion":
-        return round(numerator / denominator, 6)
+        return float(f"{numerator / denominator:.6g}")  # 6 significant digits
     return round(numerator * RATE_PER / denominator, 2)
 
 
