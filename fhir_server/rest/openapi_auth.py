@@ -200,6 +200,9 @@ def smart_paths() -> dict[str, dict[str, Any]]:
         "/verify": {"get": {**_op("health-cards", "Health-card verifier page (the signature is "
                                   "checked by POST /$verify-health-card)", page, False),
                             "parameters": [{"name": "lang", "in": "query", "schema": _S}]}},
+        "/dashboard": {"get": {**_op("analytics", "Campaign dashboard page (analyst sign-in; "
+                                     "draws the MeasureReport indicator operations)", page, False),
+                               "parameters": [{"name": "lang", "in": "query", "schema": _S}]}},
     }
 
 

@@ -22,7 +22,8 @@ from fhir_server.search.registry import supported_params
 
 METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 ASSETS = {"/static/<path:filename>", "/docs/assets/<path:filename>",
-          "/authorize/static/<path:filename>", "/verify/static/<path:filename>"}  # files
+          "/authorize/static/<path:filename>", "/verify/static/<path:filename>",
+          "/dashboard/static/<path:filename>"}  # files
 
 
 def _refs(node: Any) -> Iterator[str]:
