@@ -309,7 +309,10 @@ class MongoResourceStore:
             query["i"] = resource_id
         history = self.db[HISTORY]
         if at is None:
-            query["ts"] = {"$lte": until, **({"$gt": since} if since is not None else {})}
+            window = {"ts": {"$lte": until, **({"$gt": since} if since is not None else {})}}
+            if resource_id is not None:  # one resource: its (t, i) versions, then the window
+                return self._instance_history(query, window, offset, count)
+            query.update(window)
             total = history.count_documents(query, session=self._s)
             cursor = history.find(query, session=self._s).sort(
                 [("ts", DESCENDING), ("_id", DESCENDING)]).skip(offset).limit(count)
@@ -330,6 +333,20 @@ class MongoResourceStore:
                           reverse=True)
         page = versions[offset:offset + count]
         return HistoryPage([self._version(doc["t"], doc) for doc in page], len(versions))
+
+    def _instance_history(self, key: dict[str, Any], window: dict[str, Any], offset: int,
+                          count: int) -> HistoryPage:
+        """One resource's versions in the window: the (t, i) match first, alone, so that the
+        type_id_version index serves it (a filter with ts too walked all history here)."""
+        stages = [{"$match": key}, {"$match": window}]
+        history = self.db[HISTORY]
+        counted = list(history.aggregate([*stages, {"$count": "n"}], session=self._s))
+        cursor = history.aggregate([*stages, {"$sort": {"ts": -1, "_id": -1}},
+                                    {"$skip": offset}, {"$limit": max(count, 1)}],
+                                   session=self._s)
+        docs = list(cursor) if count > 0 else []
+        return HistoryPage([self._version(doc["t"], doc) for doc in docs],
+                           counted[0]["n"] if counted else 0)
 
     def _split(self, type_name: str, criteria: Criteria) -> list[dict[str, Any]] | None:
         """The filter as $match stages when it has several fields, else None (query/plan.py:

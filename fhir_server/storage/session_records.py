@@ -45,8 +45,11 @@ class SessionRecords:
         self.revoked = db[REVOKED]
 
     def ensure_indexes(self) -> None:
-        """The TTL indexes of refresh tokens (`expires`) and revocations (`until`)."""
+        """The TTL indexes of refresh tokens (`expires`) and revocations (`until`); the
+        session and account lookups of logout, password reset and revocation."""
         self.refresh.create_index("expires", expireAfterSeconds=0)
+        self.refresh.create_index("sid", name="sid")
+        self.refresh.create_index("account", name="account")
         self.revoked.create_index("until", expireAfterSeconds=0)
 
     def add_refresh(self, digest: str, session: str, account: str, expires: datetime) -> None:

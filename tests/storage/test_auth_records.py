@@ -49,6 +49,7 @@ def test_indexes(stores: AuthStores, db: Database[Any]) -> None:
     assert accounts["phone"]["unique"] and accounts["bhxh"]["unique"]
     assert accounts["bhxh"]["sparse"]
     assert "status_next_try" in keyed(OUTBOX)
+    assert {"sid", "account"} <= set(keyed(REFRESH))  # logout, reset: no collection scan
     stores.ensure_indexes()  # idempotent
 
 
