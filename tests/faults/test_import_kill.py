@@ -18,7 +18,7 @@ from flask import Flask
 
 from tests.faults.processes import kill_group, wait_for
 
-LINES, CHUNK = 600, 25
+LINES, CHUNK = 300, 20
 
 
 def _checkpoint_line(path: Path) -> int:
@@ -51,7 +51,7 @@ def test_kill_9_import_then_resume(make_app: Callable[..., Flask], mongo_uri: st
     log = tmp_path / "import.log"
     first = subprocess.Popen(command, stdout=log.open("ab"), stderr=subprocess.STDOUT, env=env,
                              start_new_session=True)
-    wait_for(lambda: _checkpoint_line(checkpoint) >= 4 * CHUNK or first.poll() is not None,
+    wait_for(lambda: _checkpoint_line(checkpoint) >= 3 * CHUNK or first.poll() is not None,
              120, "the import to commit a few chunks")
     assert first.poll() is None, "the import ended before the kill: " + log.read_text()[-2000:]
     kill_group(first)
