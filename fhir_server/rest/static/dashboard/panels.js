@@ -4,6 +4,9 @@
 (function () {
   "use strict";
 
+  /* Hoàng Sa (Paracel) and Trường Sa (Spratly): their latitudes, drawn at the map's sea edge. */
+  var ISLANDS = [{id: "hoang_sa", lon: 109.0, lat: 16.5}, {id: "truong_sa", lon: 108.6, lat: 10.2}];
+
   function create(ui) {
     var t = ui.t, el = ui.el, $ = ui.$, number = ui.number, percent = ui.percent, rate = ui.rate;
     var shown = ui.shown, day = ui.day, month = ui.month, label = ui.label;
@@ -57,7 +60,9 @@
         label: t(withScore ? "map_title" : "map_people"), values: values,
         limits: window.VnMap.limits(values, withScore), format: withScore ? percent : number,
         name: function (f) { return label("area", f.properties.code); }, selected: data.filters.area || null,
-        noData: t("no_data"), maskedText: t("masked")});
+        noData: t("no_data"), maskedText: t("masked"), islands: ISLANDS.map(function (i) {
+          return {id: i.id, lon: i.lon, lat: i.lat, name: t(i.id)};
+        })});
       var heads = ["province", "population", "people_1plus", "coverage", "people_primary", "coverage",
                    "people_booster", "coverage"];
       table($("coverage-table"), heads, rows.map(function (r) {
