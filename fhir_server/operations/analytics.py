@@ -90,8 +90,12 @@ def _compute(source: Any, query: IndicatorQuery) -> list[Cell]:
 
 
 def describe(call: OperationCall) -> str:
-    """What was asked, as sent (audited before the inputs are checked)."""
-    asked = " ".join(f"{name}={str(value)[:80]}" for name, value in call.parameters()[:20])
+    """What was asked, as sent (audited before the inputs are checked; a malformed body is
+    described by its query string alone)."""
+    sent = call.body.get("parameter", []) if isinstance(call.body, dict) else []
+    readable = isinstance(sent, list) and all(isinstance(p, dict) for p in sent)
+    pairs = call.parameters() if readable else list(call.query)
+    asked = " ".join(f"{name}={str(value)[:80]}" for name, value in pairs[:20])
     return f"${call.name} {asked}".strip()
 
 

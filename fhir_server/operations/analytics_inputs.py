@@ -15,6 +15,7 @@ from typing import Any
 
 from fhir_server.analytics.query import DIMENSIONS_OF, IndicatorQuery, validate
 from fhir_server.errors import FhirError, InvalidRequest
+from fhir_server.model.parse import validate_resource
 from fhir_server.operations.analytics_measures import TERMINOLOGY, Indicator
 from fhir_server.operations.registry import OperationCall
 
@@ -43,6 +44,8 @@ def _inputs(call: OperationCall) -> dict[str, list[str]]:
                                       call.body.get("resourceType") == "Parameters"):
         raise InvalidRequest(f"${call.name} takes a Parameters resource (or the query string)",
                              code="structure")
+    if call.body is not None:
+        validate_resource(call.body, "Parameters", stored_only=False)  # 400 when not valid
     found: dict[str, list[str]] = {}
     for name, value in call.parameters():
         if name not in NAMES:

@@ -196,9 +196,11 @@ def test_lot_is_not_a_coverage_dimension_and_bodies_are_parameters(world: World,
     answer = _get(world, "analyst", f"{COVERAGE}?stratify-by=lot")
     assert answer.status_code == 400
     assert answer.get_json()["issue"][0]["expression"] == ["stratify-by"]
-    posted = world.app.test_client().post(COVERAGE, json={"resourceType": "Patient"}, headers={
-        **world.tokens["analyst"], "Content-Type": "application/fhir+json"})
-    assert posted.status_code == 400
+    for body in ({"resourceType": "Patient"}, {"resourceType": "Parameters", "parameter": "x"},
+                 {"resourceType": "Parameters", "parameter": [7]}):
+        posted = world.app.test_client().post(COVERAGE, json=body, headers={
+            **world.tokens["analyst"], "Content-Type": "application/fhir+json"})
+        assert posted.status_code == 400, body
 
 
 def test_definitions_measures_and_capability(world: World) -> None:

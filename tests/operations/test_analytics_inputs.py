@@ -68,3 +68,14 @@ def test_bad_inputs(operation: str, pairs: list[tuple[str, str]], expression: st
 def test_legacy_area_codes_are_accepted() -> None:
     """A legacy (pre-2025) province code is mapped by the engine, not refused."""
     assert _read("doses-administered", _call([("area", "02")])).area == "02"
+
+
+@pytest.mark.parametrize("body", [
+    {"resourceType": "Parameters", "parameter": "area"},
+    {"resourceType": "Parameters", "parameter": [{"valueString": "01"}]},
+    {"resourceType": "Parameters", "parameter": [{"name": "area", "valueQuantity": {"value": 1}}]},
+    {"resourceType": "Patient"}, ["not", "a", "resource"],
+])
+def test_bad_bodies_are_400(body: Any) -> None:
+    with pytest.raises(InvalidRequest):
+        _read("vaccination-coverage", _call(body=body))
