@@ -45,8 +45,14 @@ window.fetch = function (url, init) {
   if (url.indexOf("/auth/login") >= 0) {
     return answer(200, {access_token: "token", refresh_token: "refresh", expires_in: 600});
   }
+  if (url.indexOf("/auth/token") >= 0) {
+    window.__refreshes = (window.__refreshes || 0) + 1;
+    var ok = JSON.parse(init.body).refresh_token === "refresh" && !window.__refuse;  // once
+    return ok ? answer(200, {access_token: "token-2", refresh_token: "refresh-2"})
+              : answer(400, {error: "invalid_grant"});
+  }
   var op = /\\/MeasureReport\\/\\$([a-z-]+)\\?/.exec(url);
-  if (op) return window.__answer ? window.__answer(url) : answer(200, reports[op[1]]);
+  if (op) return window.__answer ? window.__answer(url, init) : answer(200, reports[op[1]]);
   return real(url, init);
 };
 """
@@ -257,4 +263,31 @@ def test_sign_in_failure_and_sign_out(chromium: Any, page_only: str) -> None:  #
     assert chromium.execute_script("return sessionStorage.length") == 1
     chromium.find_element(By.ID, "logout").click()
     assert chromium.find_element(By.ID, "login").is_displayed()
+    assert chromium.execute_script("return sessionStorage.length") == 0
+
+
+def test_expired_token_is_refreshed_once(chromium: Any, page_only: str) -> None:  # noqa: F811
+    """Three calls answered 401 together trade the refresh token once (POST /auth/token: a
+    refresh token is single-use, a reused one revokes the session) and are repeated; a refused
+    refresh goes back to the sign-in form with the reason."""
+    _start(chromium, page_only, "en")
+    settled(chromium)
+    chromium.execute_script("""var reports = arguments[0];
+      window.__answer = function (url, init) {
+        var fresh = init.headers.Authorization === "Bearer token-2" && !window.__refuse;
+        var op = /\\$([a-z-]+)\\?/.exec(url)[1];
+        return Promise.resolve(new Response(JSON.stringify(fresh ? reports[op] : {
+          resourceType: "OperationOutcome", issue: [{severity: "error", code: "login"}]}),
+          {status: fresh ? 200 : 401}));
+      };""", {op: recorded(op) for op in OPERATIONS})
+    apply_filters(chromium, period_start="2022-04-01")
+    assert settled(chromium) == "ready"
+    assert chromium.execute_script("return window.__refreshes") == 1
+    assert chromium.execute_script(
+        "return JSON.parse(sessionStorage.getItem('fhir-dashboard-session')).access") == "token-2"
+    chromium.execute_script("window.__refuse = true;")
+    apply_filters(chromium, period_start="2022-04-02")
+    assert login_error(chromium) == "The session has expired. Sign in again."
+    assert chromium.find_element(By.ID, "login").is_displayed()
+    assert not chromium.find_element(By.ID, "board").is_displayed()
     assert chromium.execute_script("return sessionStorage.length") == 0

@@ -130,12 +130,19 @@
     showBoard(false);
     if (token) post(BASE + "/auth/logout", {}, token).catch(function () { return null; });
   }
+  /* One refresh at a time: a refresh token is single-use (a reused one revokes the session),
+     so the calls that got a 401 together share one trade. */
+  var refreshing = null;
   function refresh() {
-    return post(BASE + "/auth/token", {grant_type: "refresh_token", refresh_token: session.refresh})
+    if (refreshing) return refreshing;
+    var phone = session.phone;
+    refreshing = post(BASE + "/auth/token", {grant_type: "refresh_token", refresh_token: session.refresh})
       .then(function (response) {
         if (!response.ok) throw new Error("refresh");
-        return response.json().then(function (answer) { saveSession(answer, session.phone); });
+        return response.json().then(function (answer) { saveSession(answer, phone); });
       });
+    refreshing.then(function () { refreshing = null; }, function () { refreshing = null; });
+    return refreshing;
   }
 
   /* ---- calls ---- */
@@ -146,12 +153,12 @@
     return params.toString();
   }
   function call(operation, stratify, retried) {
-    var url = BASE + "/MeasureReport/$" + operation + "?" + query(stratify);
-    return fetch(url, {headers: {"Accept": "application/fhir+json",
-                                 "Authorization": "Bearer " + session.access}})
+    var url = BASE + "/MeasureReport/$" + operation + "?" + query(stratify), used = session.access;
+    return fetch(url, {headers: {"Accept": "application/fhir+json", "Authorization": "Bearer " + used}})
       .then(function (response) {
-        if (response.status === 401 && !retried && session.refresh) {
-          return refresh().then(function () { return call(operation, stratify, true); },
+        if (response.status === 401 && !retried && session && session.refresh) {
+          var renewed = session.access !== used ? Promise.resolve() : refresh();  // done already?
+          return renewed.then(function () { return call(operation, stratify, true); },
             function () {
               logout();
               $("login-error").textContent = t("error_session");
