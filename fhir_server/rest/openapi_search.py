@@ -107,6 +107,14 @@ def _operation_object(definition: OperationDefinition, method: str, where: str
         operation["requestBody"] = {"required": False, "content": {
             m: {"schema": {"$ref": "#/components/schemas/Parameters"}}
             for m in (FHIR_BODY, JSON_BODY)}}
+    elif inputs := [p for p in definition.parameters if p.get("use") == "in"]:
+        operation["parameters"] = [{  # its OperationDefinition's inputs, as query parameters
+            "name": p["name"], "in": "query", "required": False,
+            "description": f"{p.get('type', '')} {p['min']}..{p['max']}: "
+                           f"{p.get('documentation', '')}".strip(),
+            "schema": ({"type": "array", "items": {"type": "string"}} if p["max"] == "*"
+                       else {"type": "string"}),
+            **({"explode": True} if p["max"] == "*" else {})} for p in inputs]
     return operation
 
 
