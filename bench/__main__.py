@@ -59,6 +59,11 @@ BENCHES = [
     Bench("seed", "bench_seed", ("--people", "150"), ("--people", "10"),
           "fhir-server seed --people N vs raw insert_many of the same documents",
           in_quick=False),
+    Bench("analytics", "bench_analytics", ("--sizes", "100000", "1000000", "--repeat", "3"),
+          ("--sizes", "2000", "20000", "--repeat", "1"),
+          "indicators: coverage full-country and province-filtered at 100k and 1M "
+          "Immunizations (growth), facts bulk-loaded; rollup cost per new dose",
+          limit_full=2400, limit_quick=120, in_full=False),
     Bench("synthea-full", "bench_synthea_full", (), (),
           "the 58 full Synthea bundles (7,214 resources) over HTTP vs raw insert_many",
           limit_full=600, in_quick=False, in_full=False),

@@ -101,7 +101,8 @@ def compute(source: Any, query: IndicatorQuery) -> list[Cell]:
     if not query.by and not cells:
         cells = [Cell({}, dict.fromkeys(measures, 0))]
     if query.indicator == "coverage":
-        settings = getattr(getattr(source, "services", None), "settings", None)
+        services = getattr(source, "__dict__", {}).get("services")  # a Repository's
+        settings = getattr(services, "settings", None)
         path = getattr(settings, "population_file", None) or None
         cells = [Cell(c.key, {**c.counts, "population": _denominator(query, c.key, path)})
                  for c in cells]

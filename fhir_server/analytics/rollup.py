@@ -34,10 +34,11 @@ class Cube:
 
 
 # smallest first: a query takes the first cube holding every field it needs. Each cube costs
-# one cell update per write on SecantusDB (~8 ms), so there are few: totals, time series by
-# province, vaccine/lot/site (adverse events, verification), communes, and the finest grain.
-CUBES = (Cube("pgv", ("p", "g", "v")), Cube("pd", ("p", "d")), Cube("vls", ("p", "v", "l", "s")),
-         Cube("cg", ("p", "c", "g")), Cube("all", FIELDS))
+# one cell update per write on SecantusDB (~8 ms), so there are few: totals by province, group
+# and vaccine; time series by province; vaccine and lot (adverse events); sites (verification);
+# communes; and the finest grain for any other combination.
+CUBES = (Cube("ps", ("p", "s")), Cube("vl", ("p", "v", "l")), Cube("pgv", ("p", "g", "v")),
+         Cube("pd", ("p", "d")), Cube("cg", ("p", "c", "g")), Cube("all", FIELDS))
 CUBE_BY_NAME = {cube.name: cube for cube in CUBES}
 Cells = dict[tuple[str, str], dict[str, int]]  # (cube, cell id) -> measure -> count
 

@@ -14,8 +14,8 @@ from pymongo.database import Database
 PREFIX = "_analytics_cells_"
 # the fields a query may lead with, per cube (single-field indexes: SecantusDB plans those);
 # the small cubes (a few thousand cells at most) have none: a scan costs less than keeping one
-INDEXED: dict[str, tuple[str, ...]] = {"pgv": (), "pd": (), "vls": (), "cg": ("p", "c"),
-                                       "all": ("p", "c")}
+INDEXED: dict[str, tuple[str, ...]] = {"ps": (), "vl": (), "pgv": (), "pd": (),
+                                       "cg": ("p", "c"), "all": ("p", "c")}
 Doc = dict[str, Any]
 
 
