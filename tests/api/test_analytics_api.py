@@ -171,6 +171,10 @@ def test_csv_only_where_offered(world: World, calls: list[Any]) -> None:
     answer = _get(world, "admin", "/QuestionnaireResponse/$declaration-summary?_format=csv")
     assert answer.status_code == 406
     assert answer.get_json()["resourceType"] == "OperationOutcome"
+    for who, query, status in (("A", "", 403), ("analyst", "&area=zz", 400)):
+        refused = _get(world, who, f"{COVERAGE}?_format=csv{query}")
+        assert refused.status_code == status  # errors stay OperationOutcomes, in JSON
+        assert refused.get_json()["resourceType"] == "OperationOutcome"
 
 
 @pytest.mark.parametrize(("query", "expression"), [
