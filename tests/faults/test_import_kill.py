@@ -68,4 +68,5 @@ def test_kill_9_import_then_resume(make_app: Callable[..., Flask], mongo_uri: st
         stored = client.get(f"/Patient/{person['id']}").get_json()
         assert {k: stored[k] for k in person} == person
     assert json.loads(checkpoint.read_text("utf-8"))["files"]["Patient.ndjson"].get("done")
-    print(f"import kill: killed after {done_at_kill} lines committed, resumed to {LINES}")
+    print(f"import kill: killed after {done_at_kill} lines committed, resumed to {LINES}; "
+          f"rerun: {second.stdout.strip().splitlines()[-1]}")
