@@ -4,9 +4,10 @@
 
 Starts a SecantusDB in a temporary folder, seeds a synthetic campaign (fixed seed number and
 dates, through the write path as `fhir-server seed --people N`), signs in as an analyst and asks
-the three operations the page calls, with its stratifications, over the campaign's period. Each
-answer is written to tests/browser/fixtures/dashboard-<operation>.json with its `date` (when it
-was computed) fixed, so a new recording changes only when the data or the operations change.
+the three operations the page calls, with its stratifications (doses by day and by week), over
+the campaign's period. Each answer is written to
+tests/browser/fixtures/dashboard-<operation>[-week].json with its `date` (when it was computed)
+fixed, so a new recording changes only when the data or the operations change.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from fhir_server.synthetic.writer import SeedOptions, seed_campaign
 FIXTURES = Path(__file__).parent / "fixtures"
 PEOPLE = 500
 START, END = date(2022, 4, 1), date(2022, 6, 30)
-CALLS = (("doses-administered", "day"), ("vaccination-coverage", "province"),
-         ("adverse-event-rates", "vaccine"))
+CALLS = (("doses-administered", "day", ""), ("doses-administered", "week", "-week"),
+         ("vaccination-coverage", "province", ""), ("adverse-event-rates", "vaccine", ""))
 ANALYST, PASSWORD = "0903999016", "Analyst2021pass"
 COMPUTED = "2022-06-30T12:00:00+00:00"
 
@@ -47,7 +48,7 @@ def record(uri: str, keys: Path) -> list[Path]:
     token = client.post("/auth/login", json={"username": ANALYST, "password": PASSWORD}
                         ).get_json()["access_token"]
     written = []
-    for operation, stratify in CALLS:
+    for operation, stratify, suffix in CALLS:
         answer = client.get(f"/MeasureReport/${operation}", query_string={
             "period-start": START.isoformat(), "period-end": END.isoformat(),
             "stratify-by": stratify}, headers={"Authorization": f"Bearer {token}"})
@@ -55,7 +56,7 @@ def record(uri: str, keys: Path) -> list[Path]:
             raise SystemExit(f"${operation}: {answer.status_code} {answer.get_data(as_text=True)}")
         report = answer.get_json()
         report["date"] = COMPUTED
-        path = FIXTURES / f"dashboard-{operation}.json"
+        path = FIXTURES / f"dashboard-{operation}{suffix}.json"
         path.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", "utf-8")
         written.append(path)
     return written

@@ -31,6 +31,7 @@ from tests.browser.dashboard_fixtures import (  # noqa: F401 (fixtures)
     sign_in,
 )
 
+WEEKLY = "doses-administered-week"  # the same doses stratified by ISO week
 PERIOD = "period-start=2022-04-01&period-end=2022-06-30"  # the recorded reports' period
 STUB = """
 var reports = arguments[0], real = window.fetch.bind(window);
@@ -52,7 +53,9 @@ window.fetch = function (url, init) {
               : answer(400, {error: "invalid_grant"});
   }
   var op = /\\/MeasureReport\\/\\$([a-z-]+)\\?/.exec(url);
-  if (op) return window.__answer ? window.__answer(url, init) : answer(200, reports[op[1]]);
+  var weekly = /stratify-by=week/.test(url) ? "-week" : "";
+  if (op) return window.__answer ? window.__answer(url, init)
+                                 : answer(200, reports[op[1] + weekly]);
   return real(url, init);
 };
 """
@@ -60,7 +63,7 @@ window.fetch = function (url, init) {
 
 def _start(browser: Any, base: str, lang: str = "vi") -> None:
     open_page(browser, f"{base}/dashboard?lang={lang}&{PERIOD}")
-    browser.execute_script(STUB, {op: recorded(op) for op in OPERATIONS})
+    browser.execute_script(STUB, {op: recorded(op) for op in (*OPERATIONS, WEEKLY)})
     sign_in(browser, "0900000003", "password")
 
 
@@ -223,6 +226,28 @@ def test_filters_are_the_operation_inputs(chromium: Any, page_only: str) -> None
     assert before != after and set(before) == set(after)
 
 
+def test_weekly_series(chromium: Any, page_only: str) -> None:  # noqa: F811
+    """Per week: the doses call is stratified by week, one point per ISO week of the period."""
+    _start(chromium, page_only, "en")
+    settled(chromium)
+    chromium.execute_script("document.body.setAttribute('data-state', 'loading');"
+                            "var s = document.getElementById('step'); s.value = 'week';"
+                            "s.dispatchEvent(new Event('change'));")
+    assert settled(chromium) == "ready"
+    assert _calls(chromium)["doses-administered"]["stratify-by"] == ["week"]
+    weekly = recorded(WEEKLY)
+    per_week = {_code(s): _count(s, "initial-population") for s in _strata(weekly, "doses")}
+    tips = chromium.execute_script(
+        "var out = {}; document.querySelectorAll('#doses-chart rect.hover').forEach("
+        "function (r) { out[r.getAttribute('data-day')] = r.textContent; }); return out;")
+    assert list(tips) == [f"2022-W{n:02d}" for n in range(13, 27)]  # 2022-03-28 .. 2022-06-27
+    assert set(per_week) <= set(tips)
+    for week, count in per_week.items():
+        assert tips[week] == f"{week}: " + ("<5" if count is None else f"{count:,}"), tips[week]
+    total = weekly["group"][0]["population"][0]["count"]
+    assert chromium.find_element(By.ID, "doses-total").text.replace(",", "") == str(total)
+    shot(chromium, "dashboard-recorded-weekly")
+
 def test_operation_outcome_is_a_readable_error(chromium: Any, page_only: str) -> None:  # noqa: F811
     _start(chromium, page_only, "en")
     settled(chromium)
@@ -239,7 +264,7 @@ def test_operation_outcome_is_a_readable_error(chromium: Any, page_only: str) ->
     assert status.is_displayed()
     lines = status.find_elements(By.TAG_NAME, "p")
     assert len(lines) == 3
-    assert lines[0].text == ("Doses administered per day: The figures could not be loaded: The "
+    assert lines[0].text == ("Doses administered over time: The figures could not be loaded: The "
                              "period starts (2022-01-01) after it ends (2021-01-01) (period-end)")
     assert not chromium.find_elements(By.CSS_SELECTOR, "#doses-chart svg, #coverage-map svg")
     assert chromium.find_element(By.CSS_SELECTOR, "#doses h2").is_displayed()  # not blank

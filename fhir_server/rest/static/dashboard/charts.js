@@ -1,4 +1,5 @@
-/* Plain SVG charts for the dashboard: a daily time series (line + area) and horizontal bars.
+/* Plain SVG charts for the dashboard: a time series by day, week or month (line + area) and
+   horizontal bars.
    No library: each chart is a few elements built with the DOM, sized by viewBox. */
 (function () {
   "use strict";
@@ -31,13 +32,28 @@
   function utc(day) { return Date.parse(day + "T00:00:00Z"); }
   function isoDay(ms) { return new Date(ms).toISOString().slice(0, 10); }
 
-  /* Every day from start to end: the value of that day (0 when absent, null when masked). */
-  function daily(values, start, end) {
+  function isoWeek(ms) {  // ISO 8601 week of a day: the year of its Thursday, weeks from Monday
+    var thursday = ms - ((new Date(ms).getUTCDay() + 6) % 7) * DAY + 3 * DAY;
+    var year = new Date(thursday).getUTCFullYear(), jan4 = Date.UTC(year, 0, 4);
+    var week1 = jan4 - ((new Date(jan4).getUTCDay() + 6) % 7) * DAY;
+    var week = 1 + Math.round((thursday - 3 * DAY - week1) / (7 * DAY));
+    return year + "-W" + (week < 10 ? "0" : "") + week;
+  }
+
+  /* Every day, ISO week or month from start to end (the operation's stratum keys: 2021-08-15,
+     2021-W33, 2021-08), each at the day it starts: its value (0 when absent, null when masked). */
+  function series(values, start, end, step) {
     var out = [], first = utc(start), last = utc(end);
     if (!(first <= last)) return out;
-    for (var ms = first; ms <= last; ms += DAY) {
-      var day = isoDay(ms);
-      out.push({day: day, value: day in values ? values[day] : 0});
+    var at = new Date(first);
+    if (step === "week") at = new Date(first - ((at.getUTCDay() + 6) % 7) * DAY);
+    if (step === "month") at.setUTCDate(1);
+    while (at.getTime() <= last) {
+      var ms = at.getTime();
+      var key = step === "week" ? isoWeek(ms) : step === "month" ? isoDay(ms).slice(0, 7) : isoDay(ms);
+      out.push({day: isoDay(ms), key: key, value: key in values ? values[key] : 0});
+      if (step === "month") at.setUTCMonth(at.getUTCMonth() + 1);
+      else at = new Date(ms + (step === "week" ? 7 : 1) * DAY);
     }
     return out;
   }
@@ -53,7 +69,8 @@
     return out;
   }
 
-  /* points: [{day, value|null}]; opts: {label, format(number), formatDay(day), maskedText} */
+  /* points: [{day, key, value|null}]; opts: {label, format(number), formatPoint(point),
+     formatMonth(day), maskedText} */
   function line(container, points, opts) {
     var W = 860, H = 260, L = 60, R = 16, T = 14, B = 34;
     var chart = svg(W, H, opts.label);
@@ -95,8 +112,8 @@
     points.forEach(function (p) {  // hover targets: one thin column per day
       var width = Math.max(1, (W - L - R) / points.length);
       var column = node("rect", {x: x(utc(p.day)) - width / 2, y: T, width: width,
-                                 height: H - T - B, "class": "hover", "data-day": p.day});
-      column.appendChild(node("title", {}, opts.formatDay(p.day) + ": " +
+                                 height: H - T - B, "class": "hover", "data-day": p.key});
+      column.appendChild(node("title", {}, opts.formatPoint(p) + ": " +
                               (p.value === null ? opts.maskedText : opts.format(p.value))));
       chart.appendChild(column);
     });
@@ -123,5 +140,5 @@
     return chart;
   }
 
-  window.Charts = {line: line, bars: bars, daily: daily, node: node, svg: svg};
+  window.Charts = {line: line, bars: bars, series: series, node: node, svg: svg};
 })();

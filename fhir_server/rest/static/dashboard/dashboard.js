@@ -179,7 +179,9 @@
   }
 
   var CALLS = [
-    {name: "doses", title: "doses_title", run: function () { return call("doses-administered", "day"); }},
+    {name: "doses", title: "doses_title", run: function () {
+      return call("doses-administered", $("step").value);
+    }},
     {name: "coverage", title: "coverage_title", run: function () {
       return Promise.all([call("vaccination-coverage", "province"), mapData()])
         .then(function (both) { return both[0]; });
@@ -192,7 +194,8 @@
     if (!session) return;
     status("loading", t("loading"));
     errors = [];
-    var filters = {start: $("period-start").value, end: $("period-end").value, area: $("area").value};
+    var filters = {start: $("period-start").value, end: $("period-end").value, area: $("area").value,
+                   step: $("step").value};
     var failed = [];  // in the panels' order, whichever answers first
     Promise.all(CALLS.map(function (c, index) {
       return c.run().then(function (groups) { last[c.name] = {groups: groups, filters: filters}; },
@@ -235,6 +238,7 @@
     $("filters").addEventListener("submit", load);
     $("logout").addEventListener("click", logout);
     $("measure").addEventListener("change", draw);
+    $("step").addEventListener("change", load);
     $("lang").addEventListener("click", function () { lang = t("switch_lang"); relabel(); });
     try { session = JSON.parse(sessionStorage.getItem(STORE) || "null"); } catch (e) { session = null; }
     showBoard(Boolean(session));

@@ -33,13 +33,16 @@
     }
 
     function drawDoses(data) {
-      var strata = (data.groups.doses || {strata: {}}).strata.day || [], values = {};
+      var step = data.filters.step, values = {};
+      var strata = (data.groups.doses || {strata: {}}).strata[step] || [];
       strata.forEach(function (s) { values[s.code] = count(s); });
       var start = data.filters.start || (strata[0] && strata[0].code), end = data.filters.end ||
         (strata.length && strata[strata.length - 1].code);
-      var points = start && end ? window.Charts.daily(values, start, end) : [];
+      var points = start && end ? window.Charts.series(values, start, end, step) : [];
       window.Charts.line($("doses-chart"), points, {label: t("doses_title"), format: number,
-        formatDay: day, formatMonth: month, maskedText: t("masked")});
+        formatMonth: month, maskedText: t("masked"), formatPoint: function (p) {
+          return step === "day" ? day(p.day) : step === "month" ? month(p.day) : p.key;
+        }});
       var total = data.groups.doses && count(data.groups.doses);
       $("doses-total").textContent = shown(total);
     }
