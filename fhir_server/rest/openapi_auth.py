@@ -231,8 +231,14 @@ def service_paths() -> dict[str, dict[str, Any]]:
                     "schema": _S}}}, **_errors(401, 403, 404)})},
         "/healthz": {"get": _op("infrastructure", "Liveness", {
             "200": {"description": "Alive"}}, False)},
-        "/readyz": {"get": _op("infrastructure", "Readiness (database reachable)", {
+        "/readyz": {"get": _op("infrastructure", "Readiness (database reachable, signing keys "
+                                                 "loaded, indexes present)", {
             "200": {"description": "Ready"}, "503": {"description": "Not ready"}}, False)},
+        "/metrics": {"get": _op("infrastructure", "Prometheus metrics (FHIR_METRICS: public, "
+                                                  "token or off)", {
+            "200": {"description": "Prometheus text exposition format",
+                    "content": {"text/plain": {"schema": _S}}},
+            **_errors(401, 404)}, False)},
         "/openapi.json": {"get": _op("infrastructure", "This OpenAPI document", {
             "200": {"description": "OpenAPI 3", "content": {JSON_BODY: anything}}}, False)},
         "/docs": {"get": _op("infrastructure", "API documentation page", {

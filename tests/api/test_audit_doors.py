@@ -71,7 +71,9 @@ def _call(world: World, seen: list[dict[str, Any]], actor: str, method: str, url
 
 
 def _described(event: dict[str, Any]) -> list[str]:
-    return [str(e.get("description") or e["what"]["reference"]) for e in event["entity"]]
+    """The entities' descriptions or references (the request-id entity has neither)."""
+    return [str(e.get("description") or e["what"]["reference"]) for e in event["entity"]
+            if "description" in e or "reference" in e.get("what", {})]
 
 
 @pytest.mark.parametrize(("url", "subtype", "named"), [
