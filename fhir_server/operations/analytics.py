@@ -22,6 +22,7 @@ from typing import Any
 
 from fhir_server.analytics import indicators
 from fhir_server.analytics.query import DIMENSIONS_OF, Cell, IndicatorQuery
+from fhir_server.errors import InvalidRequest
 from fhir_server.interactions.context import Services
 from fhir_server.operations.analytics_csv import to_csv
 from fhir_server.operations.analytics_inputs import filters, indicator_query
@@ -38,6 +39,7 @@ from fhir_server.operations.registry import (
 
 CSV = "text/csv"
 TYPE = "MeasureReport"
+MAX_STRATA = 20_000  # strata one answer may hold (e.g. 34 provinces x 365 days = 12,410)
 READS = {"doses": ("Immunization", "Patient"), "coverage": ("Immunization", "Patient"),
          "planning": ("Appointment", "Immunization", "Patient"),
          "adverse-events": ("AdverseEvent", "Immunization", "Patient"),
@@ -110,6 +112,10 @@ def handler(indicator: Indicator) -> Handler:
         answers = svc.store.aggregate(READS[indicator.indicator], describe(call), queries,
                                       _compute)
         query = parsed[0]
+        if query.by and len(answers[1]) > MAX_STRATA:
+            raise InvalidRequest.at(f"{len(answers[1])} strata: more than {MAX_STRATA}; narrow "
+                                    "the period, area or stratify-by", "stratify-by",
+                                    "too-costly")
         result = table(indicator, query, answers[0], answers[1] if query.by else [])
         if call.media == CSV:
             name = f"{indicator.operation}.csv"

@@ -19,6 +19,7 @@ from flask import Flask
 
 from fhir_server.analytics import indicators
 from fhir_server.analytics.query import Cell, IndicatorQuery, SeriousEvent
+from fhir_server.operations import analytics
 from fhir_server.repository import Repository
 from tests.api.auth_helpers import bearer
 from tests.api.test_auth_matrix import World
@@ -300,3 +301,13 @@ def test_json_and_xml_formats(world: World, calls: list[Any]) -> None:
     assert as_xml.content_type.startswith("application/fhir+xml")
     text = as_xml.get_data(as_text=True)
     assert "<MeasureReport" in text and "vn-vaccination-coverage" in text
+
+
+def test_too_many_strata_is_too_costly(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cross-table too large for one answer is refused (400 too-costly), not served."""
+    monkeypatch.setattr(analytics, "MAX_STRATA", 2)
+    monkeypatch.setattr(indicators, "compute", stand_in([]))
+    answer = _get(world, "analyst", f"{COVERAGE}?stratify-by=province,group")
+    assert answer.status_code == 400
+    assert answer.get_json()["issue"][0]["code"] == "too-costly"
+    assert _get(world, "analyst", f"{COVERAGE}?stratify-by=province").status_code == 200
