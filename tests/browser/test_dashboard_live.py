@@ -56,6 +56,12 @@ def _coloured(browser: Any) -> dict[str, str]:
     return {code: fill for code, fill in map_fills(browser).items() if fill not in NO_COLOUR}
 
 
+def _step(browser: Any, step: str) -> None:
+    browser.execute_script("document.body.setAttribute('data-state', 'loading');"
+                           "var s = document.getElementById('step'); s.value = arguments[0];"
+                           "s.dispatchEvent(new Event('change'));", step)
+
+
 def _signed_in(browser: Any, base: str, lang: str = "vi", query: str = "") -> str:
     open_page(browser, f"{base}/dashboard?lang={lang}{query}")
     sign_in(browser, ANALYST, PASSWORD)
@@ -78,7 +84,7 @@ def test_seeded_campaign_is_drawn(chromium: Any, seeded: str) -> None:  # noqa: 
     shot(chromium, "dashboard-live-vi")
     chromium.find_element(By.ID, "lang").click()
     assert chromium.find_element(By.CSS_SELECTOR, "#doses h2").text == (
-        "Doses administered per day")
+        "Doses administered over time")
     assert chromium.find_element(By.CSS_SELECTOR, "#coverage-table th").text == "Province"
     assert len(_coloured(chromium)) >= 3  # drawn again, not emptied
     shot(chromium, "dashboard-live-en")
@@ -100,6 +106,15 @@ def test_filters_change_the_figures(chromium: Any, seeded: str) -> None:  # noqa
     selected = chromium.find_element(By.CSS_SELECTOR, "#coverage-map path.selected")
     assert selected.get_attribute("data-code") == biggest
     shot(chromium, "dashboard-live-province")
+    province_total = _total(chromium)
+    _step(chromium, "week")  # fewer, larger cells: fewer suppressed
+    assert settled(chromium) == "ready"
+    assert _total(chromium) == province_total
+    weeks = chromium.find_element(By.CSS_SELECTOR, "#doses-chart path.series")
+    assert 52 <= int(weeks.get_attribute("data-points")) <= 54
+    shot(chromium, "dashboard-live-province-weekly")
+    _step(chromium, "day")
+    assert settled(chromium) == "ready"
     apply_filters(chromium, area="", vaccine="astrazeneca")
     assert settled(chromium) == "ready"
     assert 0 < _total(chromium) < country_total
@@ -119,7 +134,7 @@ def test_bad_filters_are_readable_errors(chromium: Any, seeded: str) -> None:  #
     status = chromium.find_element(By.ID, "status")
     lines = [p.text for p in status.find_elements(By.TAG_NAME, "p")]
     assert status.is_displayed() and len(lines) == 3, lines
-    assert lines[0].startswith("Doses administered per day: The figures could not be loaded:")
+    assert lines[0].startswith("Doses administered over time: The figures could not be loaded:")
     assert all(TODAY.isoformat() in line and "period-end" in line for line in lines), lines
     assert not chromium.find_elements(By.CSS_SELECTOR, "#doses-chart svg")
     shot(chromium, "dashboard-live-inverted-period")
