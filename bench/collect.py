@@ -77,7 +77,8 @@ def auth(text: str) -> list[Figure]:
         out.append(Figure("read without auth p50 (audited)", open_[0], "ms",
                           _share(open_[0], bare[0]), "of the read with FHIR_AUDIT=off"))
     if logins:
-        out.append(Figure("login (argon2id)", logins[0], "logins/s"))
+        out.append(Figure("login (argon2id)", logins[0], "logins/s", None,
+                          "" if logins[0] else "0: the bench's logins failed"))
     return out
 
 
@@ -245,12 +246,32 @@ def campaign(text: str) -> list[Figure]:
     return out
 
 
+def analytics(text: str) -> list[Figure]:
+    """bench_analytics: the coverage indicators at the larger size, with their growth."""
+    head, _, tail = text.partition("\ngrowth ")
+    last = re.split(r"^\d+ Immunizations, ", head, flags=re.MULTILINE)[-1]
+    factor = _first(rf"^\S+ \({NUMBER}x data\)", tail)
+    growth = {label: float(x) for label, x in re.findall(r"^  (.+?): ([\d.]+)x$", tail,
+                                                          re.MULTILINE)}
+    out = []
+    for label, ms in re.findall(r"^  (coverage, (?:full country|province \w+)): ([\d.]+) ms",
+                                last, re.MULTILINE):
+        key = re.sub(r"province \w+", "province P", label)
+        out.append(Figure(f"indicator: {key}", float(ms), "ms", growth.get(key),
+                          f"growth with {factor[0]:.0f}x data" if factor and key in growth
+                          else ""))
+    write = _numbers(rf"write path: {NUMBER} ms of rollup per new dose", head)
+    if write:
+        out.append(Figure("analytics rollup per new dose", write[-1][0], "ms"))
+    return out
+
+
 ADAPTERS: dict[str, Callable[[str], list[Figure]]] = {
     "bench_crud": crud, "bench_auth": auth, "bench_ingest": ingest,
     "bench_synthea_full": synthea_full, "bench_search": search,
     "bench_observation_search": observation_search, "bench_health_cards": health_cards,
     "bench_validation": validation, "bench_repository": repository, "bench_decimals": decimals,
-    "bench_seed": seed, "bench_campaign": campaign,
+    "bench_seed": seed, "bench_campaign": campaign, "bench_analytics": analytics,
 }
 
 

@@ -54,10 +54,11 @@ class Bench:
 
 
 def unregistered(known: list[Bench]) -> list[Bench]:
-    """bench_*.py modules the registry does not name (full runs only, with their defaults)."""
+    """bench_*.py modules the registry does not name: on demand (`--only`), with their
+    defaults (their cost is unknown, so neither run takes them)."""
     names = {bench.module for bench in known}
-    return [Bench(path.stem.removeprefix("bench_"), path.stem, in_quick=False,
-                  what="(not registered in bench/__main__.py: run with its defaults)")
+    return [Bench(path.stem.removeprefix("bench_"), path.stem, in_quick=False, in_full=False,
+                  what="(not registered in bench/__main__.py: its defaults)")
             for path in sorted(BENCH_DIR.glob("bench_*.py")) if path.stem not in names]
 
 
@@ -122,20 +123,22 @@ def run_bench(bench: Bench, quick: bool, limit: float, directory: Path = BENCH_D
     return run
 
 
-def run_all(benches: list[Bench], quick: bool, budget: float, chosen: bool = False
-            ) -> list[BenchRun]:
+def run_all(benches: list[Bench], quick: bool, budget: float, chosen: bool = False,
+            directory: Path = BENCH_DIR) -> list[BenchRun]:
     """Run the benches in order within `budget` seconds in all; those left are skipped, and so
-    are those outside this kind of run unless they were `chosen` by name."""
+    are those outside this kind of run unless they were `chosen` by name, and registered
+    modules that are not (yet) there."""
     deadline = time.monotonic() + budget
     runs: list[BenchRun] = []
     for bench in benches:
         left = deadline - time.monotonic()
         reason = (("full run only" if bench.in_full else f"on demand: --only {bench.name}")
                   if not (chosen or bench.runs_in(quick))
+                  else "module not present" if not (directory / f"{bench.module}.py").exists()
                   else "the run's time budget was spent" if left < 5 else "")
         if reason:
             runs.append(BenchRun(bench.name, bench.module, bench.args(quick), bench.what,
                                  "skipped", 0.0, reason))
             continue
-        runs.append(run_bench(bench, quick, min(bench.limit(quick), left)))
+        runs.append(run_bench(bench, quick, min(bench.limit(quick), left), directory))
     return runs

@@ -86,6 +86,23 @@ transactions over HTTP       150 resources/s (48 s)
   CPU per resource: server workers 2.50 ms, database 4.00 ms (FHIR_AUDIT=all)
 raw pymongo insert_many of the same resources (1 thread) 600 resources/s: transactions reach 25%
 """
+ANALYTICS = """\
+2000 Immunizations, 1031 people: facts made in 1 s, loaded in 4 s; cells {'ps': 149}
+  coverage, full country: 13 ms (1 cells)
+  coverage, province 25: 11 ms (1 cells)
+  coverage, province 25 by group: 29 ms (9 cells)
+  write path: 26.3 ms of rollup per new dose (batches of 200)
+20001 Immunizations, 9792 people: facts made in 3 s, loaded in 21 s; cells {'ps': 383}
+  coverage, full country: 23 ms (1 cells)
+  coverage by province (full country): 24 ms (34 cells)
+  coverage, province 79: 18 ms (1 cells)
+  coverage, province 79 by group: 83 ms (15 cells)
+  write path: 23.8 ms of rollup per new dose (batches of 200)
+growth 20000/2000 (10x data):
+  coverage, full country: 1.80x
+  coverage, province P: 1.65x
+  coverage, province P by group: 2.86x
+"""
 
 
 def _by_name(module: str, text: str) -> dict[str, Figure]:
@@ -159,6 +176,16 @@ def test_seed_campaign_and_full_synthea() -> None:
     assert campaign["reminders"].value == 100
     synthea = _by_name("bench_synthea_full", SYNTHEA)
     assert synthea["full Synthea transactions"].ratio == pytest.approx(150 / 600)
+
+
+def test_analytics_indicators_at_the_larger_size_with_growth() -> None:
+    found = collect("bench_analytics", ANALYTICS, "b")
+    assert [(f.name, f.value, f.ratio, f.note) for f in found] == [
+        ("indicator: coverage, full country", 23, 1.80, "growth with 10x data"),
+        ("indicator: coverage, province P", 18, 1.65, "growth with 10x data"),
+        ("analytics rollup per new dose", 23.8, None, "")]
+    one_size = collect("bench_analytics", ANALYTICS.split("20001 ")[0], "b")
+    assert [(f.value, f.ratio) for f in one_size] == [(13, None), (11, None), (26.3, None)]
 
 
 def test_every_adapter_ignores_output_it_does_not_know() -> None:

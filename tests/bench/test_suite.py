@@ -62,19 +62,24 @@ def test_a_bench_without_figures_is_noted_and_a_missing_one_fails(tmp_path: Path
     assert run_bench(Bench("v", "bench_absent"), True, 60, tmp_path).status == "failed"
 
 
-def test_runs_skip_benches_of_other_runs_and_the_budget_bounds_the_run() -> None:
+def test_runs_skip_benches_of_other_runs_absent_ones_and_past_the_budget(tmp_path: Path
+                                                                          ) -> None:
+    for name in ("bench_big", "bench_huge", "bench_late"):
+        _module(tmp_path, name, "print('never run')\n")
     benches = [Bench("big", "bench_big", in_quick=False),
                Bench("huge", "bench_huge", in_quick=False, in_full=False),
-               Bench("late", "bench_late")]
-    assert [(r.name, r.status, r.detail) for r in run_all(benches, True, 1)] == [
+               Bench("gone", "bench_gone"), Bench("late", "bench_late")]
+    runs = run_all(benches, True, 1, directory=tmp_path)
+    assert [(r.name, r.status, r.detail) for r in runs] == [
         ("big", "skipped", "full run only"), ("huge", "skipped", "on demand: --only huge"),
+        ("gone", "skipped", "module not present"),
         ("late", "skipped", "the run's time budget was spent")]
-    chosen = run_all(benches[:2], False, 0, chosen=True)
+    chosen = run_all(benches[:2], False, 0, chosen=True, directory=tmp_path)
     assert [r.detail for r in chosen] == ["the run's time budget was spent"] * 2
 
 
-def test_unregistered_modules_run_in_full_runs_only() -> None:
+def test_unregistered_modules_run_on_demand_only() -> None:
     found = {b.module: b for b in unregistered([])}
-    assert found["bench_crud"].runs_in(quick=True) is False
-    assert found["bench_crud"].runs_in(quick=False) is True
+    assert not found["bench_crud"].runs_in(quick=True)
+    assert not found["bench_crud"].runs_in(quick=False)
     assert found["bench_crud"].name == "crud" and found["bench_crud"].args(quick=False) == ()
