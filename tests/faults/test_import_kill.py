@@ -18,7 +18,7 @@ from flask import Flask
 
 from tests.faults.processes import kill_group, wait_for
 
-LINES, CHUNK = 300, 20
+LINES, CHUNK = 200, 20
 
 
 def _checkpoint_line(path: Path) -> int:
