@@ -2,8 +2,9 @@
 in the tab's sessionStorage), picks a period, province, priority group and vaccine, and the page
 draws the indicators it asks of the MeasureReport operations ($doses-administered,
 $vaccination-coverage, $adverse-event-rates): doses per day, coverage by province (table, bars
-and a map of the 34 provinces of 2025 from the shipped GeoJSON) and adverse-event rates. Charts
-are plain SVG drawn by the page's own scripts (static/dashboard); no external assets."""
+and a map of the 34 provinces of 2025 from the shipped GeoJSON) and adverse-event rates, each
+also as the operation's CSV. Charts are plain SVG drawn by the page's own scripts
+(static/dashboard); no external assets."""
 
 from __future__ import annotations
 

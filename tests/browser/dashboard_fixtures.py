@@ -131,3 +131,14 @@ def bar_values(browser: Any) -> dict[str, str]:
         "var out = {}; document.querySelectorAll('#coverage-bars rect.bar')"
         ".forEach(function (r) { out[r.getAttribute('data-code')] = r.getAttribute('data-value');"
         " }); return out;"))
+
+
+
+def csv_download(browser: Any, panel: str, folder: Path, timeout: float = 30) -> Path:
+    """Press a panel's CSV button; the file Chromium saved into `folder`."""
+    browser.execute_cdp_cmd("Browser.setDownloadBehavior",
+                            {"behavior": "allow", "downloadPath": str(folder)})
+    browser.find_element(By.CSS_SELECTOR, f"#{panel} button.csv").click()
+    WebDriverWait(browser, timeout).until(
+        lambda _: [p for p in folder.iterdir() if p.suffix == ".csv"])
+    return next(p for p in folder.iterdir() if p.suffix == ".csv")

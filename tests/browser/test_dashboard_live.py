@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from tests.browser.dashboard_fixtures import (  # noqa: F401 (fixtures)
     apply_filters,
     bar_values,
     chromium,
+    csv_download,
     login_error,
     map_fills,
     open_page,
@@ -68,7 +70,8 @@ def _signed_in(browser: Any, base: str, lang: str = "vi", query: str = "") -> st
     return settled(browser)
 
 
-def test_seeded_campaign_is_drawn(chromium: Any, seeded: str) -> None:  # noqa: F811
+def test_seeded_campaign_is_drawn(chromium: Any, seeded: str,  # noqa: F811
+                                  tmp_path: Path) -> None:
     assert _signed_in(chromium, seeded) == "ready", chromium.find_element(By.ID, "status").text
     series = chromium.find_element(By.CSS_SELECTOR, "#doses-chart path.series")
     assert series.get_attribute("data-points") == "365"
@@ -82,6 +85,12 @@ def test_seeded_campaign_is_drawn(chromium: Any, seeded: str) -> None:  # noqa: 
     assert len(chromium.find_elements(By.CSS_SELECTOR, "#coverage-table tr[data-code]")) >= 3
     assert chromium.find_elements(By.CSS_SELECTOR, "#ae-table tr[data-code]")
     shot(chromium, "dashboard-live-vi")
+    saved = csv_download(chromium, "coverage", tmp_path)  # the operation's CSV, same inputs
+    assert saved.name == "vaccination-coverage.csv"
+    header, *rows = saved.read_bytes().decode("utf-8").strip().split("\r\n")  # RFC 4180
+    assert header.startswith("province,people_1plus,people_primary,people_booster,population")
+    assert len(rows) == len(chromium.find_elements(By.CSS_SELECTOR,
+                                                   "#coverage-table tr[data-code]"))
     chromium.find_element(By.ID, "lang").click()
     assert chromium.find_element(By.CSS_SELECTOR, "#doses h2").text == (
         "Doses administered over time")

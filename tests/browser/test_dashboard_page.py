@@ -10,6 +10,7 @@ the language switch. Screenshots go to var/test-artifacts/browser/."""
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,6 +22,7 @@ from tests.browser.dashboard_fixtures import (  # noqa: F401 (fixtures)
     apply_filters,
     bar_values,
     chromium,
+    csv_download,
     login_error,
     map_fills,
     open_page,
@@ -53,6 +55,10 @@ window.fetch = function (url, init) {
               : answer(400, {error: "invalid_grant"});
   }
   var op = /\\/MeasureReport\\/\\$([a-z-]+)\\?/.exec(url);
+  if (init && init.headers && init.headers.Accept === "text/csv") {
+    return Promise.resolve(new Response("vaccine,doses\\r\\nastrazeneca,120\\r\\n",
+      {status: 200, headers: {"Content-Type": "text/csv; charset=utf-8"}}));
+  }
   var weekly = /stratify-by=week/.test(url) ? "-week" : "";
   if (op) return window.__answer ? window.__answer(url, init)
                                  : answer(200, reports[op[1] + weekly]);
@@ -247,6 +253,19 @@ def test_weekly_series(chromium: Any, page_only: str) -> None:  # noqa: F811
     total = weekly["group"][0]["population"][0]["count"]
     assert chromium.find_element(By.ID, "doses-total").text.replace(",", "") == str(total)
     shot(chromium, "dashboard-recorded-weekly")
+
+def test_csv_of_a_panel(chromium: Any, page_only: str, tmp_path: Path) -> None:  # noqa: F811
+    """A panel's CSV button asks its operation for text/csv with the same inputs; saved."""
+    _start(chromium, page_only, "en")
+    settled(chromium)
+    apply_filters(chromium, vaccine="astrazeneca")
+    settled(chromium)
+    saved = csv_download(chromium, "adverse", tmp_path)
+    assert saved.name == "adverse-event-rates.csv"
+    assert saved.read_bytes() == b"vaccine,doses\r\nastrazeneca,120\r\n"
+    url = [u for u in chromium.execute_script("return window.__calls")
+           if "adverse-event-rates" in u][-1]
+    assert parse_qs(urlsplit(url).query)["vaccine"] == ["astrazeneca"]
 
 def test_operation_outcome_is_a_readable_error(chromium: Any, page_only: str) -> None:  # noqa: F811
     _start(chromium, page_only, "en")

@@ -179,15 +179,39 @@
   }
 
   var CALLS = [
-    {name: "doses", title: "doses_title", run: function () {
-      return call("doses-administered", $("step").value);
-    }},
-    {name: "coverage", title: "coverage_title", run: function () {
-      return Promise.all([call("vaccination-coverage", "province"), mapData()])
-        .then(function (both) { return both[0]; });
-    }},
-    {name: "adverse", title: "ae_title", run: function () { return call("adverse-event-rates", "vaccine"); }}
+    {name: "doses", title: "doses_title", operation: "doses-administered",
+     stratify: function () { return $("step").value; }},
+    {name: "coverage", title: "coverage_title", operation: "vaccination-coverage",
+     stratify: function () { return "province"; }, also: mapData},
+    {name: "adverse", title: "ae_title", operation: "adverse-event-rates",
+     stratify: function () { return "vaccine"; }}
   ];
+  CALLS.forEach(function (c) {
+    c.run = function () {
+      return Promise.all([call(c.operation, c.stratify()), c.also ? c.also() : null])
+        .then(function (both) { return both[0]; });
+    };
+  });
+
+  /* The panel's figures as the operation's CSV (same filters), saved by the browser. */
+  function download(c) {
+    var url = BASE + "/MeasureReport/$" + c.operation + "?" + query(c.stratify());
+    fetch(url, {headers: {"Accept": "text/csv", "Authorization": "Bearer " + session.access}})
+      .then(function (response) {
+        if (!response.ok) return problem(response).then(function (text) { throw new Error(text); });
+        return response.blob();
+      }, function () { throw new Error(t("error_network")); })
+      .then(function (blob) {
+        var link = el("a");
+        link.href = URL.createObjectURL(blob);
+        link.download = c.operation + ".csv";
+        document.body.appendChild(link);
+        link.click();
+        link.remove();
+        setTimeout(function () { URL.revokeObjectURL(link.href); }, 10000);
+      })
+      .catch(function (error) { status("error", t(c.title) + ": " + t("error_call") + " " + error.message); });
+  }
 
   function load(event) {
     if (event) event.preventDefault();
@@ -239,6 +263,9 @@
     $("logout").addEventListener("click", logout);
     $("measure").addEventListener("change", draw);
     $("step").addEventListener("change", load);
+    CALLS.forEach(function (c) {
+      $(c.name).querySelector("button.csv").addEventListener("click", function () { download(c); });
+    });
     $("lang").addEventListener("click", function () { lang = t("switch_lang"); relabel(); });
     try { session = JSON.parse(sessionStorage.getItem(STORE) || "null"); } catch (e) { session = null; }
     showBoard(Boolean(session));
