@@ -10,7 +10,8 @@ latency, errors (any non-2xx or failed connection) and the CPU per request of th
 (gunicorn's processes), the database and this load generator, from /proc. It stops after a
 level with errors, or when throughput has not grown 5 % over the best level for two levels in
 a row (saturation). Before the levels, one keep-alive client measures the server CPU of a
-trivial request (/healthz) and of a read by id (issue 17: read <= 1.3x the trivial request).
+trivial request (/healthz) and of a read by id (issue 17: read <= 1.3x the trivial request),
+and of /healthz on a bare Flask app under the same gunicorn gthread (issue 17: ours <= 0.4x).
 The load generator shares the machine's cores with the server and the database. Run:
 .venv/bin/python bench/bench_load.py [--levels 1 2 4 8 16 32] [--seconds 8] [--patients 300]
 """
@@ -18,101 +19,30 @@ The load generator shares the machine's cores with the server and the database. 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import random
 import sys
 import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bench_campaign import CVX, PASSWORD, Http, _login, _services  # noqa: E402
+from bench.bare_app import bare_trivial_cpu  # noqa: E402
+from bench.bench_campaign import PASSWORD, Http, _login, _services  # noqa: E402
 from bench.http_load import LoadResult, Request, http_sender, run_for, run_load  # noqa: E402
+from bench.load_mix import JSON, MIX, draw, mix, setup  # noqa: E402
 from bench.report import Figure, Table, emit, emit_table  # noqa: E402
 from bench.servers import session_cpu_seconds, settle, start_server, stop_server  # noqa: E402
 from fhir_server.embedded import EmbeddedStore  # noqa: E402
 
-CCCD = "urn:vn:cccd"
-JSON = "application/fhir+json"
-MIX = (("read Patient/id", 35), ("Immunization?patient=", 20), ("Patient?identifier=", 10),
-       ("create Immunization", 15), ("create Appointment", 12), ("create Patient", 8))
-
-
-def cccd(number: int) -> str:
-    """A well-formed national id (Hà Nội, born 1990, male for odd numbers)."""
-    return f"001{0 if number % 2 else 1}90{number % 1_000_000:06d}"
-
-
-def patient(number: int) -> dict[str, Any]:
-    """A person registered at a site: national id, name, phone."""
-    return {"resourceType": "Patient",
-            "identifier": [{"system": CCCD, "value": cccd(number)}],
-            "name": [{"family": "Nguyễn", "given": ["Văn", f"Tải{number}"],
-                      "text": f"Nguyễn Văn Tải{number}"}],
-            "telecom": [{"system": "phone", "value": f"+8497{number:07d}"}],
-            "gender": "male" if number % 2 else "female", "birthDate": "1990-05-17"}
-
-
-def dose(patient_id: str) -> dict[str, Any]:
-    """A dose a site records."""
-    return {"resourceType": "Immunization", "status": "completed",
-            "vaccineCode": {"coding": [{"system": CVX, "code": "208"}]},
-            "patient": {"reference": f"Patient/{patient_id}"},
-            "occurrenceDateTime": "2021-09-01T09:00:00+07:00", "lotNumber": "LOAD1",
-            "location": {"display": "Trạm Y tế phường Hàng Bạc"},
-            "performer": [{"actor": {"display": "Nurse"}}],
-            "protocolApplied": [{"doseNumberPositiveInt": 1}]}
-
-
-def registration(patient_id: str) -> dict[str, Any]:
-    """A registration for vaccination: a proposed Appointment on a preferred day."""
-    return {"resourceType": "Appointment", "status": "proposed",
-            "requestedPeriod": [{"start": "2021-10-01", "end": "2021-10-07"}],
-            "participant": [{"actor": {"reference": f"Patient/{patient_id}"},
-                             "status": "needs-action"}]}
-
-
-KINDS = [name for name, weight in MIX for _ in range(weight)]
 COLUMNS = ("clients", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "server CPU ms/req",
            "database CPU ms/req", "load generator CPU ms/req")
 
 
-def draw(seed: int, number: int, people: int) -> tuple[str, int]:
-    """The kind and the person of the n-th request of a level (reproducible)."""
-    rng = random.Random(seed * 1_000_003 + number)
-    return KINDS[rng.randrange(len(KINDS))], rng.randrange(people)
-
-
-def mix(ids: list[str], token: str, seed: int) -> Request:
-    """The n-th request of the mix: `draw` decides what it is and about whom."""
-    reads = {"Accept": JSON, "Authorization": f"Bearer {token}"}
-    writes = {**reads, "Content-Type": JSON, "Prefer": "return=minimal"}
-
-    def request(number: int) -> tuple[str, str, bytes | None, dict[str, str]]:
-        kind, index = draw(seed, number, len(ids))
-        if kind == "read Patient/id":
-            return "GET", f"/Patient/{ids[index]}", None, reads
-        if kind == "Immunization?patient=":
-            return "GET", f"/Immunization?patient=Patient/{ids[index]}", None, reads
-        if kind == "Patient?identifier=":
-            return "GET", f"/Patient?identifier={CCCD}|{cccd(index)}", None, reads
-        if kind == "create Immunization":
-            return "POST", "/Immunization", json.dumps(dose(ids[index])).encode(), writes
-        if kind == "create Appointment":
-            return "POST", "/Appointment", json.dumps(registration(ids[index])).encode(), writes
-        body = json.dumps(patient(100_000 + seed * 10_000 + number % 10_000)).encode()
-        return "POST", "/Patient", body, writes
-
-    return request
-
-
 def _cpu(pids: tuple[int, int]) -> tuple[float, float, float]:
-    return (session_cpu_seconds(pids[0]), session_cpu_seconds(pids[1]), time.process_time())
+    return session_cpu_seconds(pids[0]), session_cpu_seconds(pids[1]), time.process_time()
 
 
 def per_request_cpu(port: int, pids: tuple[int, int], request: Request, count: int
@@ -198,9 +128,10 @@ def kinds_table(level: Level) -> Table:
                  ("request", "count", "p50 ms", "p95 ms", "p99 ms"), tuple(rows))
 
 
-def report(levels: list[Level], trivial: tuple[float, float], read: tuple[float, float],
-           failures: Counter[str], args: argparse.Namespace) -> None:
-    """Print the figures and their records for the table."""
+def report(levels: list[Level], trivial: tuple[float, float, float],
+           read: tuple[float, float], failures: Counter[str], args: argparse.Namespace) -> None:
+    """Print the figures and their records for the table (trivial: our /healthz server and
+    database CPU µs, and the bare Flask app's)."""
     top = max(levels, key=lambda level: level.result.rate)
     peak_clients, peak, peak_cpu = top.clients, top.result, top.cpu
     first = levels[0].result
@@ -217,7 +148,9 @@ def report(levels: list[Level], trivial: tuple[float, float], read: tuple[float,
           + (f" ({dict(failures)})" if failures else ""))
     print(f"server CPU per request (1 keep-alive client): /healthz {trivial[0]:.0f} µs, read by "
           f"id {read[0]:.0f} µs = {read[0] / trivial[0]:.2f}x the trivial request (issue 17 goal "
-          f"<= 1.3); database {read[1]:.0f} µs per read (audited)")
+          f"<= 1.3); database {read[1]:.0f} µs per read (audited); a bare Flask app under "
+          f"gunicorn gthread: {trivial[2]:.0f} µs per /healthz (ours {trivial[0] / trivial[2]:.2f}"
+          "x, issue 17 goal <= 0.4)")
     for figure in (
             Figure("mix peak throughput", peak.rate, "req/s", peak.rate / first.rate,
                    f"of one client; peak at {peak_clients} clients, stopped at "
@@ -232,7 +165,9 @@ def report(levels: list[Level], trivial: tuple[float, float], read: tuple[float,
                    f"of the database's {peak_cpu[1]:.1f} ms"),
             Figure("read by id server CPU (keep-alive)", read[0], "us", read[0] / trivial[0],
                    "of a trivial request /healthz (issue 17 goal <= 1.3)"),
-            Figure("trivial request /healthz server CPU", trivial[0], "us")):
+            Figure("trivial request /healthz server CPU", trivial[0], "us",
+                   trivial[0] / trivial[2], "of a bare Flask app under gunicorn gthread, same "
+                   "workers and threads (issue 17 goal <= 0.4)")):
         emit(figure)
 
 
@@ -265,6 +200,8 @@ def main() -> int:
                                       args.cpu_requests)
             read = per_request_cpu(port, pids, lambda n: (
                 "GET", f"/Patient/{ids[n % len(ids)]}", None, reads), args.cpu_requests)
+            bare = bare_trivial_cpu(args.cpu_requests, tmp / "bare.log", args.workers,
+                                    args.threads)
             print(f"{args.patients} people with a dose each stored; mix "
                   + ", ".join(f"{name} {weight} %" for name, weight in MIX))
             print("  " + " | ".join(COLUMNS))
@@ -272,29 +209,8 @@ def main() -> int:
             levels = run_levels(port, pids, ids, token, args, failures)
         finally:
             stop_server(server)
-    report(levels, trivial, read, failures, args)
+    report(levels, (*trivial, bare), read, failures, args)
     return 0
-
-
-def setup(port: int, token: str, count: int) -> list[str]:
-    """Store `count` people, each with one dose (transaction bundles of 50 people); their ids
-    in identifier order."""
-    http = Http(port)
-    ids: list[str] = []
-    for first in range(0, count, 50):
-        entries = []
-        for number in range(first, min(first + 50, count)):
-            url = f"urn:uuid:00000000-0000-4000-8000-{number:012d}"
-            entries += [{"fullUrl": url, "resource": patient(number),
-                         "request": {"method": "POST", "url": "Patient"}},
-                        {"resource": {**dose("x"), "patient": {"reference": url}},
-                         "request": {"method": "POST", "url": "Immunization"}}]
-        status, body = http.send("POST", "/", {"resourceType": "Bundle", "type": "transaction",
-                                               "entry": entries}, token)
-        if status != 200:
-            raise RuntimeError(f"setup: the transaction answered {status}: {body}")
-        ids += [entry["response"]["location"].split("/")[1] for entry in body["entry"][::2]]
-    return ids
 
 
 if __name__ == "__main__":
