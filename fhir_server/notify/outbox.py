@@ -28,6 +28,7 @@ from fhir_server.storage.outbox_records import (
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 LEASE = timedelta(minutes=10)  # a claim older than this lost its worker (FHIR_SMS_LEASE_SECONDS)
+CLAIM_GROUP = 20  # texts claimed at once: 20 x the gateway's 10 s timeout stays within the lease
 
 
 class Outbox:
@@ -61,10 +62,11 @@ class Outbox:
         new. Each is marked sent as soon as the gateway took it."""
         now = self.clock()
         fresh = self.records.add_many_once(messages, now)
-        claimed = self.records.claim_many(fresh, now + self.lease) if fresh else []
-        for message in claimed:
-            if self._send(message):
-                self.records.mark_sent(message.id, self.clock())
+        for start in range(0, len(fresh), CLAIM_GROUP):  # a group is sent well within its lease
+            group = fresh[start:start + CLAIM_GROUP]
+            for message in self.records.claim_many(group, self.clock() + self.lease):
+                if self._send(message):
+                    self.records.mark_sent(message.id, self.clock())
         if len(fresh) < len(messages):  # keys queued before: send those left behind
             for message in self.records.due_among([key for key, _, _ in messages], now):
                 self._deliver(message)
