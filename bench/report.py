@@ -193,7 +193,9 @@ def machine_facts() -> dict[str, str]:
     """Cores, CPU, memory, Python, packages, date and commit of this run."""
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": _git("rev-parse", "--short", "HEAD") or "unknown",
+        "commit": (_git("rev-parse", "--short", "HEAD") or "unknown")
+        + (" + uncommitted changes" if _git("status", "--porcelain", "--untracked-files=no")
+           else ""),
         "cores": str(os.cpu_count()),
         "cpu": _cpu_model(),
         "memory": _memory_gib(),
