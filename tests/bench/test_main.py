@@ -31,14 +31,14 @@ def test_only_selects_by_name_and_refuses_unknown_names() -> None:
 
 def test_quick_run_of_one_cheap_bench_writes_the_report(tmp_path: Path) -> None:
     out = tmp_path / "quick.md"
-    done = subprocess.run([sys.executable, "-m", "bench", "--quick", "--only", "decimals",
+    done = subprocess.run([sys.executable, "-m", "bench", "--quick", "--only", "validation",
                            "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
                           timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     assert lines[-1] == "bench: 1 passed, 0 failed, 0 skipped"
-    assert any(line.startswith("decimals  decimals kept: parse of a bundle") for line in lines)
+    assert any(line.startswith("validation  profile checks added") for line in lines)
     report = out.read_text("utf-8")
     assert report.startswith("# Benchmark report (quick)")
-    assert "| decimals | decimals kept: store read of a bundle |" in report
-    assert "| decimals | ok |" in report and "--rounds 2 --bundles 1" in report
+    assert "| validation | validation of a write (5 profiles, sum) |" in report
+    assert "| validation | ok |" in report and "--rounds 2 --iterations 5" in report
