@@ -77,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these benches")
     parser.add_argument("--out", type=Path, help="where to write the markdown report")
     parser.add_argument("--list", action="store_true", help="list the benches and exit")
+    parser.add_argument("--note", default="", help="a remark for the report (e.g. the load)")
     return parser
 
 
@@ -111,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or (ROOT / "bench/results/latest.md" if complete
                        else ROOT / f"var/bench/{mode}{'-partial' if args.only else ''}.md")
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report_markdown(mode, facts, runs, seconds), "utf-8")
+    out.write_text(report_markdown(mode, facts, runs, seconds, args.note), "utf-8")
     figures = [figure for run in runs for figure in run.figures]
     print(f"\n=== figures ({mode} run, {seconds / 60:.1f} min; report: {out})")
     print(text_table(figures))

@@ -216,14 +216,14 @@ def runs_markdown(runs: list[BenchRun]) -> str:
 
 
 def report_markdown(mode: str, facts: dict[str, str], runs: list[BenchRun],
-                    seconds: float) -> str:
+                    seconds: float, note: str = "") -> str:
     """The whole report: machine facts, the figures table, extra tables, the runs."""
     figures = [figure for run in runs for figure in run.figures]
     parts = [f"# Benchmark report ({mode})", "",
              f"`python -m bench{' --quick' if mode == 'quick' else ''}` — {len(runs)} benches in "
              f"{seconds / 60:.1f} min. Ratios are same-run ratios (ours against a reference "
              "measured in the same run on the same machine); figures move with the machine's "
-             "load, ratios much less.", "", "## Machine", "",
+             "load, ratios much less.", *(["", note] if note else []), "", "## Machine", "",
              markdown_table(("fact", "value"), list(facts.items())), "",
              "## Figures", "", figures_markdown(figures) if figures else "(none)"]
     for run in runs:

@@ -75,8 +75,10 @@ def test_report_has_facts_figures_tables_and_parameters() -> None:
                      figures=[GROWTH], tables=[LEVELS]),
             BenchRun("seed", "bench_seed", ("--people", "10"), "seed", "skipped", 0,
                      "the run's time budget was spent")]
-    text = report_markdown("full", {"cores": "2", "commit": "abc1234"}, runs, 151)
+    text = report_markdown("full", {"cores": "2", "commit": "abc1234"}, runs, 151,
+                           "The machine was shared.")
     assert text.startswith("# Benchmark report (full)")
+    assert "\n\nThe machine was shared.\n\n## Machine\n" in text
     assert "| cores | 2 |" in text and "| commit | abc1234 |" in text
     assert "| crud | read by id | 617 | req/s | ×0.79 | of min(/healthz, raw find_one) |" in text
     assert "| search | Patient?identifier=sys\\|value p50 @ 20,000 | 8.39 | ms | ×1.47 |" in text
