@@ -1,4 +1,4 @@
-"""The deployment commands (issue 16 point 1): `serve --prod`, `indexes`, `init-keys`.
+"""The deployment commands (issue 16 point 1): `serve --prod`, `indexes`, `init-keys`, `reindex`.
 
 `serve --prod` checks every setting (fhir_server/production.py) and refuses to start, one line
 per problem on stderr and exit status 2, when any development default is left; then it runs
@@ -39,6 +39,12 @@ def add_deploy_commands(sub: Any) -> None:
                                             "health-card issuer key where missing")
     add_settings_option(keys)
     keys.set_defaults(func=cmd_init_keys)
+    again = sub.add_parser("reindex", help="recompute the search values of stored resources "
+                                           "(after an upgrade adds search parameters)")
+    again.add_argument("--type", dest="types", action="append", metavar="TYPE",
+                       help="a resource type (repeatable); default every type")
+    add_settings_option(again)
+    again.set_defaults(func=cmd_reindex)
 
 
 def refuse(problems: list[str]) -> int:
@@ -107,4 +113,28 @@ def cmd_init_keys(args: argparse.Namespace) -> int:
         print(line, flush=True)
     print(f"copy {settings.auth_key_dir} and {settings.shc_key_dir} to every server (0600 "
           "files, 0700 directories)", flush=True)
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    """Recompute the search values of every current resource of the types (all by default);
+    a resource written meanwhile keeps its own (the rewrite is conditioned on its version)."""
+    from fhir_server.cli import database
+    from fhir_server.resource_types import RESOURCE_TYPES
+    from fhir_server.search.extract import SearchIndexer
+    from fhir_server.storage.connection import connect
+    from fhir_server.storage.search_indexes import reindex
+
+    types = args.types or sorted(RESOURCE_TYPES)
+    unknown = [name for name in types if name not in RESOURCE_TYPES]
+    if unknown:
+        print(f"fhir-server reindex: unknown resource type {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    with database(getattr(args, "data_dir", None)):
+        settings = Settings.from_env()
+        started = time.monotonic()
+        done = reindex(connect(settings.mongodb_uri, settings.database, settings.db_timeout_ms),
+                       types, SearchIndexer(settings.base_url))
+    print(f"{done} resources reindexed in {len(types)} types ({time.monotonic() - started:.1f} s)",
+          flush=True)
     return 0
