@@ -13,8 +13,8 @@ from pymongo.database import Database
 
 PREFIX = "_analytics_cells_"
 # the fields a query may lead with, per cube (single-field indexes: SecantusDB plans those);
-# the small cubes (a few thousand cells at most) have none: a scan costs less than keeping one
-INDEXED: dict[str, tuple[str, ...]] = {"ps": (), "vl": (), "pgv": (), "pd": (),
+# the province index keeps a province's share of a cube one index range whatever its size
+INDEXED: dict[str, tuple[str, ...]] = {"ps": (), "vl": (), "pgv": ("p",), "pd": ("p",),
                                        "cg": ("p", "c"), "all": ("p", "c")}
 Doc = dict[str, Any]
 
