@@ -54,6 +54,9 @@ def database(data_dir: Path | None) -> Iterator[str]:
             os.environ.pop("MONGODB_URI", None)
 
 
+DEMO_CAMPAIGN_PEOPLE = 400  # `serve --seed` (make run): a synthetic campaign for the dashboard
+
+
 def _services() -> Any:
     """The services of an app for one-shot commands: no SMS retry thread (issue 12, 12a)."""
     from fhir_server import create_app
@@ -79,12 +82,18 @@ def _seed_people(args: argparse.Namespace) -> None:
     print(seed_campaign(_services(), options).summary(), flush=True)
 
 
-def _seed() -> None:
-    """Seed the demo data and logins, printing them."""
+def _seed(campaign: int = 0) -> None:
+    """Seed the demo data and logins, printing them; on the first seeding, also a synthetic
+    campaign of `campaign` people (so the dashboard and the indicators show something)."""
     from fhir_server.seed import seed, seed_accounts
+    from fhir_server.synthetic.writer import SeedOptions, seed_campaign
 
     svc = _services()
-    print(f"demo data: {seed(svc)} resources created", flush=True)
+    created = seed(svc)
+    print(f"demo data: {created} resources created", flush=True)
+    if created and campaign:
+        print("demo campaign: " + seed_campaign(svc, SeedOptions(campaign, progress=False))
+              .summary(), flush=True)
     print("demo logins (POST /auth/login {username, password}):\n  "
           + "\n  ".join(seed_accounts(svc)), flush=True)
 
@@ -120,12 +129,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     with database(args.data_dir):
         os.environ.setdefault("FHIR_BASE_URL", f"http://{args.host}:{args.port}")
         if args.seed:
-            _seed()
+            _seed(campaign=DEMO_CAMPAIGN_PEOPLE)
         disconnect_all()  # workers open their own clients after the fork
         settings = Settings.from_env()
         base = settings.base_url
         print(f"FHIR server:  {base}/metadata\nAPI docs:     {base}/docs\n"
               f"OpenAPI:      {base}/openapi.json\nReadiness:    {base}/readyz\n"
+              f"Dashboard:    {base}/dashboard (analyst)\nVerifier:     {base}/verify\n"
               f"Demo patient: {base}/Patient/demo-nguyen-van-an\n"
               f"Keys:         access tokens in {settings.auth_key_dir}, health-card issuer keys "
               f"in {settings.shc_key_dir}", flush=True)

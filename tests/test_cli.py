@@ -96,6 +96,8 @@ def test_serve_embedded_store_persists(tmp_path: Path) -> None:
                                 headers=headers, timeout=5)
         assert created.status_code == 201
         new_id = created.json()["id"]
+        people = _demo_campaign_people(base)
+        assert people > 300  # the demo campaign of the dashboard (most of its 400 people)
     finally:
         _stop(process)
     still_running = subprocess.run(["pgrep", "-f", f"--storage-path {data_dir.resolve()}"],
@@ -106,8 +108,20 @@ def test_serve_embedded_store_persists(tmp_path: Path) -> None:
         _wait_for(f"{base}/metadata", process)
         assert requests.get(f"{base}/Patient/{new_id}", headers=headers,
                             timeout=5).status_code == 200
+        assert _demo_campaign_people(base) == people  # seeded once, not on every start
     finally:
         _stop(process)
+
+
+def _demo_campaign_people(base: str) -> int:
+    """People with a dose, as the analyst's coverage indicator counts them."""
+    analyst = requests.post(f"{base}/auth/login", json={
+        "username": "0900000003", "password": "DemoAnalyst2021"}, timeout=10).json()
+    report = requests.get(f"{base}/MeasureReport/$vaccination-coverage", timeout=30, headers={
+        "Authorization": f"Bearer {analyst['access_token']}"}).json()
+    group = next(g for g in report["group"] if g["code"]["coding"][0]["code"] == "people_1plus")
+    return int(next(p["count"] for p in group["population"]
+                    if p["code"]["text"] == "people_1plus"))
 
 
 # `fhir-server keys|card|verify`: issue a card from the database and verify it offline
