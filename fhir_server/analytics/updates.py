@@ -5,7 +5,10 @@ the after-write effects (effects.py) and by `fhir-server analytics rebuild` (reb
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Mapping, Sequence
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from fhir_server.analytics.facts import Key, contributions, entry_id, field_key, serious_listing
@@ -13,8 +16,35 @@ from fhir_server.analytics.rollup import CUBES, cell_fields, cell_id, delta
 from fhir_server.storage.analytics_cells import AnalyticsCells
 from fhir_server.storage.analytics_facts import AnalyticsFacts, analytics_db
 
+log = logging.getLogger(__name__)
 Doc = dict[str, Any]
 Ledger = dict[Key, dict[str, int]]
+Edits = list[tuple[str, Callable[[Doc], None]]]
+# inside deferred_rollup(): the rollup that will apply the edits, and the edits collected
+_deferred: ContextVar[tuple[list[Rollup], Edits] | None] = ContextVar("deferred_rollup",
+                                                                      default=None)
+
+
+@contextmanager
+def deferred_rollup() -> Iterator[None]:
+    """Collect the rollup edits of several writes (e.g. a seed chunk's Patients, Appointments,
+    doses and reactions) and apply them at the end as one change: each person's document is
+    swapped once and each cell incremented once, instead of once per write."""
+    if _deferred.get() is not None:  # nested: the outer one applies them
+        yield
+        return
+    pending: tuple[list[Rollup], Edits] = ([], [])
+    token = _deferred.set(pending)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    rollups, edits = pending
+    if rollups and edits:
+        try:
+            rollups[0].change_many(edits)
+        except Exception:  # noqa: BLE001 - like any effect: the writes stand, rebuild recovers
+            log.exception("deferred analytics rollup of %d edits failed", len(edits))
 
 
 def ledger_of(doc: Mapping[str, Any]) -> Ledger:
@@ -50,7 +80,14 @@ class Rollup:
         self.change_many([(person_id, edit)])
 
     def change_many(self, edits: Sequence[tuple[str, Callable[[Doc], None]]]) -> None:
-        """Several edits (of one or more people) stored and rolled up together."""
+        """Several edits (of one or more people) stored and rolled up together (at the end
+        of the enclosing deferred_rollup(), when there is one)."""
+        pending = _deferred.get()
+        if pending is not None:
+            if not pending[0]:
+                pending[0].append(self)
+            pending[1].extend(edits)
+            return
         grouped: dict[str, list[Callable[[Doc], None]]] = {}
         for person_id, edit in edits:
             if person_id:

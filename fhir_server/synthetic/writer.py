@@ -17,6 +17,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from fhir_server.analytics.updates import deferred_rollup
 from fhir_server.interactions.context import Services
 from fhir_server.synthetic.doses import Campaign, Site, campaign
 from fhir_server.synthetic.people import MAX_PEOPLE, SYNTHETIC_TAG, geography, person
@@ -102,6 +103,12 @@ def _resolve(value: Any, refs: dict[str, str]) -> Any:
 
 def _chunk(svc: Services, report: SeedReport, people: list[Any],
            plans: list[Campaign]) -> None:
+    with deferred_rollup():  # the analytics facts of the chunk's people: one change at the end
+        _chunk_resources(svc, report, people, plans)
+
+
+def _chunk_resources(svc: Services, report: SeedReport, people: list[Any],
+                     plans: list[Campaign]) -> None:
     ids = _write(svc, report, "Patient", [p.patient for p in people])
     for plan, pid in zip(plans, ids, strict=True):
         plan.registration["identifier"][0]["value"] = f"covid19-2021/{pid}"
