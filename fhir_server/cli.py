@@ -78,7 +78,8 @@ def _seed_people(args: argparse.Namespace) -> None:
     from fhir_server.synthetic.writer import SeedOptions, seed_campaign
 
     options = SeedOptions(args.people, args.seed_number, args.days, args.sites,
-                          progress=not args.quiet and sys.stderr.isatty())
+                          progress=not args.quiet and sys.stderr.isatty(),
+                          rebuild=args.rebuild_analytics)
     print(seed_campaign(_services(), options).summary(), flush=True)
 
 
@@ -287,6 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--days", type=int, default=365, help="campaign days up to today")
     seed.add_argument("--sites", type=int, default=None, help="vaccination sites")
     seed.add_argument("--quiet", action="store_true", help="no progress bar")
+    seed.add_argument("--rebuild-analytics", action="store_true",
+                      help="no analytics rollup per chunk: one `analytics rebuild` at the end "
+                           "(faster for large N; run while nobody else writes)")
     seed.set_defaults(func=cmd_seed)
     analytics = sub.add_parser("analytics", help="indicator facts: `rebuild` recomputes them "
                                "from the stored resources")

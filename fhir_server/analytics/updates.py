@@ -25,6 +25,19 @@ _deferred: ContextVar[tuple[list[Rollup], Edits] | None] = ContextVar("deferred_
                                                                       default=None)
 
 
+_suspended: ContextVar[bool] = ContextVar("suspended_rollup", default=False)
+
+
+@contextmanager
+def suspended_rollup() -> Iterator[None]:
+    """No rollup at all for the writes inside (a bulk load followed by `rebuild`)."""
+    token = _suspended.set(True)
+    try:
+        yield
+    finally:
+        _suspended.reset(token)
+
+
 @contextmanager
 def deferred_rollup() -> Iterator[None]:
     """Collect the rollup edits of several writes (e.g. a seed chunk's Patients, Appointments,
@@ -82,6 +95,8 @@ class Rollup:
     def change_many(self, edits: Sequence[tuple[str, Callable[[Doc], None]]]) -> None:
         """Several edits (of one or more people) stored and rolled up together (at the end
         of the enclosing deferred_rollup(), when there is one)."""
+        if _suspended.get():
+            return
         pending = _deferred.get()
         if pending is not None:
             if not pending[0]:

@@ -11,13 +11,15 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from tqdm import tqdm
 
-from fhir_server.analytics.updates import deferred_rollup
+from fhir_server.analytics.rebuild import rebuild
+from fhir_server.analytics.updates import deferred_rollup, suspended_rollup
 from fhir_server.interactions.context import Services
 from fhir_server.synthetic.doses import Campaign, Site, campaign
 from fhir_server.synthetic.people import MAX_PEOPLE, SYNTHETIC_TAG, geography, person
@@ -35,6 +37,7 @@ class SeedOptions:
     progress: bool = True
     reaction_rate: float = 0.03
     today: date = field(default_factory=date.today)
+    rebuild: bool = False  # no rollup per chunk; `analytics rebuild` once at the end
 
 
 @dataclass
@@ -44,6 +47,7 @@ class SeedReport:
     created: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
     people: int = 0
+    rebuilt: str = ""  # the analytics rebuild's summary (SeedOptions.rebuild)
 
     def summary(self) -> str:
         """One line: counts by type and the rates."""
@@ -52,7 +56,7 @@ class SeedReport:
         rate = self.seconds or 1e-9
         return (f"synthetic campaign: {self.people} people, {total} resources ({kinds}) in "
                 f"{self.seconds:.1f} s = {self.people / rate:.1f} people/s, "
-                f"{total / rate:.0f} resources/s")
+                f"{total / rate:.0f} resources/s" + (f"; {self.rebuilt}" if self.rebuilt else ""))
 
 
 def stored_people(svc: Services) -> int:
@@ -143,7 +147,8 @@ def seed_campaign(svc: Services, options: SeedOptions) -> SeedReport:
         by_province.setdefault(site.province, []).append(site)
     start = options.today - timedelta(days=options.days)
     with tqdm(total=options.people, unit="person", desc="seed", dynamic_ncols=True,
-              disable=not options.progress) as bar:
+              disable=not options.progress) as bar, \
+            (suspended_rollup() if options.rebuild else nullcontext()):
         for first in range(0, options.people, options.chunk):
             size = min(options.chunk, options.people - first)
             people = [person(rng, offset + first + k, options.today) for k in range(size)]
@@ -154,5 +159,7 @@ def seed_campaign(svc: Services, options: SeedOptions) -> SeedReport:
             elapsed = time.perf_counter() - started
             bar.set_postfix_str(f"{sum(report.created.values()) / elapsed:.0f} res/s",
                                 refresh=False)
+    if options.rebuild:
+        report.rebuilt = rebuild(svc).summary()
     report.seconds = time.perf_counter() - started
     return report

@@ -12,9 +12,11 @@ from fhir_server.analytics.query import IndicatorQuery
 from fhir_server.analytics.rebuild import rebuild
 from fhir_server.analytics.updates import deferred_rollup
 from fhir_server.cli import build_parser, cmd_analytics
+from fhir_server.interactions.context import Services
 from fhir_server.storage.analytics_cells import AnalyticsCells
 from fhir_server.storage.analytics_facts import AnalyticsFacts, analytics_db
-from tests.analytics.conftest import PROVINCE_URL, campaign_services, tally
+from fhir_server.synthetic.writer import SeedOptions, seed_campaign
+from tests.analytics.conftest import PROVINCE_URL, TODAY, campaign_services, tally
 
 
 def test_the_command_is_wired() -> None:
@@ -57,3 +59,16 @@ def test_deferred_rollup_writes_at_the_end_only(make_app: Callable[..., Flask]) 
         stored_version = svc.store.create_many("Patient", [svc.checked(patient, "Patient")[0]])[0]
         assert AnalyticsFacts(analytics_db(svc.store)).person(stored_version.id) is None
     assert AnalyticsFacts(analytics_db(svc.store)).person(stored_version.id) is not None
+
+
+def test_a_seed_with_rebuild_counts_the_same(make_app: Callable[..., Flask]) -> None:
+    """SeedOptions.rebuild (`seed --rebuild-analytics`): no rollup per chunk, one rebuild at
+    the end; the indicators equal the independent tally."""
+    svc: Services = make_app().extensions["fhir"].internal()
+    report = seed_campaign(svc, SeedOptions(10, seed_number=7, progress=False, today=TODAY,
+                                            rebuild=True))
+    assert "analytics rebuilt" in report.summary()
+    counted = tally(svc)
+    assert compute(svc.store, IndicatorQuery("doses"))[0].counts["doses"] == len(counted.doses)
+    people = compute(svc.store, IndicatorQuery("coverage"))[0].counts["people_1plus"]
+    assert people == counted.people_with(lambda doses, series: doses >= 1)
