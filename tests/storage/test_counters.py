@@ -18,7 +18,9 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 def test_count_hit_is_exact_under_threads(db: Database[Any]) -> None:
     counters = WindowCounters(db)
     counters.ensure_indexes()
-    expires = NOW + timedelta(minutes=1)
+    # from the test's own clock: NOW is taken at import, which a long parallel run leaves
+    # minutes behind, and the TTL monitor then removes the counters mid-test
+    expires = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
     for window in range(10):  # each window's first hits race to create its counter
         key = f"k@60:{window}"
 
