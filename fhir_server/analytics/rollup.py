@@ -35,9 +35,12 @@ class Cube:
 
 # smallest first: a query takes the first cube holding every field it needs. Each cube costs
 # one cell update per write on SecantusDB (~8 ms), so there are few: totals by province, group
-# and vaccine; time series by province; vaccine and lot (adverse events); sites (verification);
-# communes; and the finest grain for any other combination.
-CUBES = (Cube("ps", ("p", "s")), Cube("vl", ("p", "v", "l")), Cube("pgv", ("p", "g", "v")),
+# and vaccine; sites (verification); vaccine and lot (adverse events); time series by
+# province; communes; and the finest grain for any other combination. The first cube's fields
+# are bounded code lists (34 provinces x 16 groups x the vaccines), so a query by province,
+# group or vaccine reads the same few cells at any data size; sites, lots, days and communes
+# grow with the campaign, so the cubes keeping them come after it.
+CUBES = (Cube("pgv", ("p", "g", "v")), Cube("ps", ("p", "s")), Cube("vl", ("p", "v", "l")),
          Cube("pd", ("p", "d")), Cube("cg", ("p", "c", "g")), Cube("all", FIELDS))
 CUBE_BY_NAME = {cube.name: cube for cube in CUBES}
 Cells = dict[tuple[str, str], dict[str, int]]  # (cube, cell id) -> measure -> count

@@ -8,9 +8,12 @@ numbers. Reproducible with a seed number; a later run numbers its people after t
 
 from __future__ import annotations
 
+import contextvars
 import random
+import threading
 import time
-from collections import Counter
+from collections import Counter, deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -38,6 +41,7 @@ class SeedOptions:
     reaction_rate: float = 0.03
     today: date = field(default_factory=date.today)
     rebuild: bool = False  # no rollup per chunk; `analytics rebuild` once at the end
+    writers: int = 2  # chunks written at once: one validates while another waits on the store
 
 
 @dataclass
@@ -48,6 +52,7 @@ class SeedReport:
     seconds: float = 0.0
     people: int = 0
     rebuilt: str = ""  # the analytics rebuild's summary (SeedOptions.rebuild)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def summary(self) -> str:
         """One line: counts by type and the rates."""
@@ -70,7 +75,8 @@ def _write(svc: Services, report: SeedReport, type_name: str,
            resources: list[dict[str, Any]]) -> list[str]:
     checked = [svc.checked(r, type_name)[0] for r in resources]
     stored = svc.store.create_many(type_name, checked)
-    report.created[type_name] += len(stored)
+    with report.lock:  # chunks are written by several threads
+        report.created[type_name] += len(stored)
     return [version.id for version in stored]
 
 
@@ -146,19 +152,36 @@ def seed_campaign(svc: Services, options: SeedOptions) -> SeedReport:
     for site in sites:
         by_province.setdefault(site.province, []).append(site)
     start = options.today - timedelta(days=options.days)
+    pending: deque[tuple[Future[None], int]] = deque()
     with tqdm(total=options.people, unit="person", desc="seed", dynamic_ncols=True,
               disable=not options.progress) as bar, \
-            (suspended_rollup() if options.rebuild else nullcontext()):
-        for first in range(0, options.people, options.chunk):
-            size = min(options.chunk, options.people - first)
-            people = [person(rng, offset + first + k, options.today) for k in range(size)]
-            plans = [campaign(p, rng.choice(by_province.get(p.province, sites)), start,
-                              options.today, rng, options.reaction_rate) for p in people]
-            _chunk(svc, report, people, plans)
+            (suspended_rollup() if options.rebuild else nullcontext()), \
+            ThreadPoolExecutor(max(1, options.writers), "seed-writer") as pool:
+        writers = [svc.bind(svc.caller) for _ in range(max(1, options.writers))]
+
+        def settle_oldest() -> None:
+            """Wait for the oldest chunk in flight (its error, if any, stops the run)."""
+            future, size = pending.popleft()
+            future.result()
             bar.update(size)
             elapsed = time.perf_counter() - started
             bar.set_postfix_str(f"{sum(report.created.values()) / elapsed:.0f} res/s",
                                 refresh=False)
+
+        for number, first in enumerate(range(0, options.people, options.chunk)):
+            size = min(options.chunk, options.people - first)
+            # generated here, in order, so a seed number always gives the same campaign
+            people = [person(rng, offset + first + k, options.today) for k in range(size)]
+            plans = [campaign(p, rng.choice(by_province.get(p.province, sites)), start,
+                              options.today, rng, options.reaction_rate) for p in people]
+            writer = writers[number % len(writers)]
+            # each chunk in a copy of this context: the rollup switches are context variables
+            pending.append((pool.submit(contextvars.copy_context().run, _chunk, writer,
+                                        report, people, plans), size))
+            if len(pending) >= len(writers):
+                settle_oldest()
+        while pending:
+            settle_oldest()
     if options.rebuild:
         report.rebuilt = rebuild(svc).summary()
     report.seconds = time.perf_counter() - started

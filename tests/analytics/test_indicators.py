@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from fhir_server.analytics.facts import local_day, week_of
-from fhir_server.analytics.indicators import compute, serious_events
+from fhir_server.analytics.indicators import choose_cube, compute, serious_events
 from fhir_server.analytics.population import population
 from fhir_server.analytics.query import IndicatorQuery
 from fhir_server.interactions.context import Services
@@ -134,3 +134,14 @@ def test_verification_counts_unconfirmed_doses_per_site(campaign: Services) -> N
     expected = oracle.doses_by(lambda d: d["location"]["reference"].split("/")[1])
     assert counts(campaign, "unconfirmed", indicator="verification", by=("site",)) == {
         (s,): n for s, n in expected.items()}
+
+
+def test_province_and_group_queries_read_a_cube_bounded_by_code_lists() -> None:
+    """Issue 15 performance: a province-filtered indicator must not grow with the data, so the
+    cube it reads keeps only code-list fields (province, group, vaccine), never sites, lots,
+    days or communes, whose cells multiply as the campaign grows."""
+    growing = {"s", "l", "d", "c"}
+    for needed in ({"p"}, {"p", "g"}, {"p", "v"}, {"g"}, set()):
+        assert not growing & set(choose_cube(needed).fields), needed
+    assert "s" in choose_cube({"p", "s"}).fields  # a site query still finds its cube
+    assert "d" in choose_cube({"p", "d"}).fields
