@@ -28,6 +28,7 @@ test: lint examples  ## lint, type-check, then the whole suite against a real se
 	$(BIN)/pytest -q
 
 bench: install  ## benchmarks: figures and same-run ratios (ARGS=--quick: the smoke run)
+	-$(BIN)/python bench/peer_setup.py  # the peer bench's sekmet venv (PyPI); skipped if it fails
 	$(BIN)/python -m bench $(ARGS)
 
 clean:

@@ -65,6 +65,13 @@ BENCHES = [
           limit_full=240, in_quick=False),
     Bench("seed", "bench_seed", ("--people", "100"), ("--people", "10"),
           "fhir-server seed --people N vs raw insert_many of the same documents"),
+    # last: its quick run is the one the budget cuts on a loaded machine (the venv is made by
+    # `make bench` before the run: bench/peer_setup.py)
+    Bench("peers", "bench_peers", ("--rounds", "5", "--requests", "400"),
+          ("--rounds", "1", "--bundles", "6", "--requests", "30", "--no-install"),
+          "ours vs sekmet (FastAPI + SQLite) on the same Synthea ingest, read and searches: "
+          "throughput ratios, our API/database CPU vs sekmet's whole server per operation",
+          limit_full=360, goal_exit=True),
     Bench("synthea-full", "bench_synthea_full", (), (),
           "the 58 full Synthea bundles (7,214 resources) over HTTP vs raw insert_many",
           limit_full=600, in_quick=False, in_full=False),
