@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from fhir_server.auth.audit import insert_audit_events
 from fhir_server.auth.record_link import patients_with_identifier
@@ -95,4 +96,7 @@ def build_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(bundle)
     app.register_blueprint(bulk)
     register_error_handlers(app)
+    if settings.trusted_proxies:  # behind N proxies: the client address from X-Forwarded-For
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,  # type: ignore
+                                x_proto=settings.trusted_proxies)
     return app

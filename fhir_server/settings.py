@@ -99,6 +99,7 @@ class Settings:
     population_file: str = ""  # FHIR_POPULATION_FILE: indicator denominators ("": shipped file)
     cors_origins: tuple[str, ...] = ("*",)  # browser origins allowed (FHIR API and /auth)
     db_timeout_ms: int = 2000  # server selection timeout: a database outage answers 503 fast
+    trusted_proxies: int = 0  # FHIR_TRUSTED_PROXIES: proxies in front whose X-Forwarded-For counts
     home: str = "var"  # FHIR_HOME: key, export, outbox and embedded-store files live here
     environment: str = "development"  # FHIR_ENV: production refuses an http card issuer
     clock: Callable[[], datetime] = field(default=utc_now, compare=False)
@@ -145,9 +146,13 @@ class Settings:
             cors_origins=tuple(o.strip().rstrip("/") for o in env.get(
                 "FHIR_CORS_ORIGINS", "*").split(",") if o.strip()),
             db_timeout_ms=db_timeout_ms(env),
+            trusted_proxies=_int(env, "FHIR_TRUSTED_PROXIES", cls.trusted_proxies),
             home=home,
             environment=_choice(env, "FHIR_ENV", cls.environment, ENVIRONMENTS),
         )
+        if settings.trusted_proxies < 0:
+            raise ValueError("FHIR_TRUSTED_PROXIES must be 0 (no proxy) or the number of "
+                             "proxies in front of the server")
         return check_production(replace(settings, **overrides))  # type: ignore[arg-type]
 
     @property
