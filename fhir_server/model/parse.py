@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from fhir_server.errors import InvalidRequest, NotFound
 from fhir_server.outcome import issues_from_pydantic
 from fhir_server.resource_types import is_supported
+from fhir_server.validation.fast_check import certainly_valid
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
@@ -40,10 +41,11 @@ def _model_class(type_name: str) -> Any:
 
 
 def validate_resource(data: Any, expected_type: str | None = None,
-                      stored_only: bool = True) -> dict[str, Any]:
+                      stored_only: bool = True, *, fast_path: bool = True) -> dict[str, Any]:
     """Check that data is a valid resource of a supported (and expected) type; return it as is.
 
     stored_only=False accepts any R4 resource type (Parameters, Bundle, OperationOutcome...).
+    fast_path=False always asks fhir.resources (the reference the fast path is tested against).
     """
     if not isinstance(data, dict):
         raise InvalidRequest("The body must be a JSON object holding a FHIR resource",
@@ -62,10 +64,20 @@ def validate_resource(data: Any, expected_type: str | None = None,
         if not isinstance(data["id"], str):
             raise InvalidRequest.at("id must be a string", f"{type_name}.id", "value")
         check_id(data["id"], f"{type_name}.id")
-    json_issues = _json_type_issues(data, type_name)
-    if json_issues:
-        raise InvalidRequest("The resource is not valid FHIR R4 JSON", code="structure",
-                             issues=json_issues)
+    if not (fast_path and certainly_valid(data, type_name)):  # else both would pass
+        json_issues = _json_type_issues(data, type_name)
+        if json_issues:
+            raise InvalidRequest("The resource is not valid FHIR R4 JSON", code="structure",
+                                 issues=json_issues)
+        _check_model(data, type_name)
+    issues = _structure_issues(data)
+    if issues:
+        raise InvalidRequest("The resource breaks FHIR R4 rules", code="invalid", issues=issues)
+    return data
+
+
+def _check_model(data: dict[str, Any], type_name: str) -> None:
+    """The reference: fhir.resources' verdict on data (its known false rejections excepted)."""
     try:
         _model_class(type_name).model_validate(data)
     except ValidationError as exc:
@@ -77,10 +89,6 @@ def validate_resource(data: Any, expected_type: str | None = None,
     except (TypeError, ValueError, KeyError, AttributeError) as exc:
         raise InvalidRequest.at(f"The resource is not valid FHIR R4: {exc}"[:500], type_name,
                                 "structure") from None
-    issues = _structure_issues(data)
-    if issues:
-        raise InvalidRequest("The resource breaks FHIR R4 rules", code="invalid", issues=issues)
-    return data
 
 
 _CODE_PATTERN = r"^[^\s]+(\s[^\s]+)*$"
