@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from fhir_server.search.normalize import (
     CACHE_SIZE,
     MAX_INDEXED_STRING,
+    index_keys,
     token_key_tuple,
 )
 from fhir_server.search.paths import Node, compile_relative, evaluate_on, evaluate_terms
@@ -166,7 +167,8 @@ class SearchIndexer:
                 combos = [""]
                 for position in range(len(param.components)):
                     combos = [f"{prefix}{COMPOSITE_SEP if prefix else ''}{value}"
-                              for prefix in combos for value in entry[f"c{position}"]]
+                              for prefix in combos
+                              for value in index_keys(entry[f"c{position}"])]
                 for combo in combos:
                     keys[combo] = None
             out.keys = list(keys)

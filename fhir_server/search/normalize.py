@@ -8,6 +8,7 @@ to the millisecond (what BSON stores).
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -58,6 +59,25 @@ def token_keys(system: str | None, code: str) -> list[str]:
     if system:
         return [code, f"{system}{SEP}{code}", f"{system}{SEP}{ANY_CODE}"]
     return [code, f"{SEP}{code}"]
+
+
+def index_key(key: str) -> str | None:
+    """The shared-index (idx.k) key of a stored token key: the code alone, since `system|code`,
+    `|code` and :of-type keys are told apart by the exact values (idx.p) that the query also
+    tests; None for `system|` (any code of a system), which has no index key."""
+    if ANY_CODE in key:
+        return None
+    return key.rsplit(SEP, 1)[-1] if SEP in key else key
+
+
+def index_keys(keys: Iterable[str]) -> list[str]:
+    """The distinct shared-index keys of stored token keys (see index_key), in order."""
+    found: dict[str, None] = {}
+    for key in keys:
+        hint = index_key(key)
+        if hint is not None:
+            found[hint] = None
+    return list(found)
 
 
 def token_key_tuple(system: Any, code: str) -> tuple[str, ...]:
@@ -121,7 +141,6 @@ def fhir_range(value: str) -> tuple[datetime, datetime] | None:
 
 
 BUCKETS = (("year", 4), ("month", 7), ("day", 10), ("minute", 16), ("second", 19))
-SECOND = 19  # the longest bucket
 
 
 def bucket(moment: datetime, length: int) -> str:
@@ -130,36 +149,6 @@ def bucket(moment: datetime, length: int) -> str:
     if moment.year < 1000:  # strftime's %Y is not zero-padded there (isoformat's is)
         return moment.strftime("%Y-%m-%dT%H:%M:%S")[:length]
     return moment.isoformat()[:length]
-
-
-def bucket_keys(low: datetime, high: datetime) -> list[str]:
-    """Every calendar bucket that wholly contains [low, high) (for exact `eq` date keys)."""
-    if low <= MIN_DATE or high >= MAX_DATE or high <= low:
-        return []
-    first, last = low.astimezone(UTC), (high - ONE_MS).astimezone(UTC)
-    if first.year < 1000:  # bucket() is not zero-padded there: compare its strings
-        text, other = bucket(first, SECOND), bucket(last, SECOND)
-        shared = len(BUCKETS)
-        for count, (_name, length) in enumerate(BUCKETS):
-            if text[:length] != other[:length]:
-                shared = count
-                break
-    else:
-        text, shared = first.isoformat(), _shared_buckets(first, last)
-    return ["D" + text[:length] for _name, length in BUCKETS[:shared]]
-
-
-def _shared_buckets(first: datetime, last: datetime) -> int:
-    """How many of the buckets (year, month, day, minute, second) two UTC moments share."""
-    if first.year != last.year:
-        return 0
-    if first.month != last.month:
-        return 1
-    if first.day != last.day:
-        return 2
-    if first.hour != last.hour or first.minute != last.minute:
-        return 3
-    return 4 if first.second != last.second else 5
 
 
 def search_bucket(value: str) -> str | None:

@@ -5,16 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from typing import Any, TypeGuard
 
 from fhir_server.search.normalize import (
-    CACHE_SIZE,
     MAX_DATE,
     MIN_DATE,
     SEP,
-    bucket_keys,
     fhir_range,
+    index_keys,
     norm_string,
     of_type_key,
     token_key_tuple,
@@ -24,6 +22,10 @@ from fhir_server.search.paths import Node
 NAME_PARTS = ("family", "given", "prefix", "suffix", "text")
 ADDRESS_PARTS = ("line", "city", "district", "state", "postalCode", "country", "text")
 INF = float("inf")
+# a token parameter on a `code` element whose required value set has at most this many codes
+# (status, gender, intent, AuditEvent action...) is filtered, not indexed: an index entry that
+# most resources share picks nothing out (the exact values in idx.p still answer every query)
+LOW_CARDINALITY = 20
 
 
 @dataclass
@@ -31,7 +33,7 @@ class Values:
     """What one parameter contributes to a resource's index document."""
 
     values: list[Any] = field(default_factory=list)  # idx.p.<code>: the exact, queried data
-    keys: list[str] = field(default_factory=list)  # idx.k (prefixed with the code): index hints
+    keys: list[str] = field(default_factory=list)  # idx.k (prefixed with the code): index keys
     texts: list[str] = field(default_factory=list)  # idx.t.<code>: token display texts
     exact: list[str] = field(default_factory=list)  # idx.x.<code>: strings as written
     identifiers: list[str] = field(default_factory=list)  # idx.i.<code>: Reference.identifier
@@ -132,20 +134,26 @@ class _Tokens:
             self.text(kind["text"])
 
     def values(self) -> Values:
-        """What was collected."""
+        """What was collected (the index gets each code once, see normalize.index_key)."""
         found = list(self.keys)
-        out = Values(found, list(found), list(self.texts))
+        out = Values(found, index_keys(found), list(self.texts))
         if self.codes:
             out.sort = (min(self.codes), max(self.codes))
         return out
 
 
+def is_low_cardinality(systems: Mapping[str, str]) -> bool:
+    """True for a parameter on a code of a small required value set (not indexed)."""
+    return 0 < len(systems) <= LOW_CARDINALITY
+
+
 def token_values(nodes: list[Node], systems: Mapping[str, str]) -> Values:
-    """Tokens: code, system|code and system| keys; texts for :text; types for :of-type."""
+    """Tokens: code, system|code and system| values (the index gets the code alone); texts for
+    :text; types for :of-type. Codes of a small required value set get no index key."""
     if len(nodes) == 1 and type(nodes[0][1]) is str:  # a lone code (status, gender...)
         code = nodes[0][1]
         keys = list(token_key_tuple(systems.get(code), code))
-        return Values(keys, list(keys), sort=(code, code))
+        return Values(keys, [] if is_low_cardinality(systems) else [code], sort=(code, code))
     out = _Tokens()
     for type_name, data in nodes:
         if isinstance(data, bool):
@@ -165,7 +173,10 @@ def token_values(nodes: list[Node], systems: Mapping[str, str]) -> Values:
                 out.coding(data)
             elif isinstance(data.get("value"), str):
                 out.identifier(type_name, data, data["value"])
-    return out.values()
+    found = out.values()
+    if is_low_cardinality(systems):
+        found.keys = []
+    return found
 
 
 def _period(data: Mapping[str, Any]) -> tuple[datetime, datetime] | None:
@@ -187,38 +198,25 @@ def _timing(data: Mapping[str, Any]) -> tuple[datetime, datetime] | None:
     return min(r[0] for r in ranges), max(r[1] for r in ranges)
 
 
-@lru_cache(maxsize=CACHE_SIZE)
-def _date_text(value: str) -> tuple[tuple[datetime, datetime] | None, tuple[str, ...]]:
-    """The range of a date string and its bucket keys (memoised: dates repeat a lot)."""
-    found = fhir_range.__wrapped__(value)  # (not kept twice: this cache has it)
-    return found, tuple(bucket_keys(*found)) if found else ()
-
-
 def date_values(nodes: list[Node], _systems: Mapping[str, str]) -> Values:
-    """Dates, periods and timings as UTC [lo, hi) ranges, with calendar-bucket keys for `eq`."""
+    """Dates, periods and timings as UTC [lo, hi) ranges (found through the lo/hi range
+    indexes: no index keys)."""
     if len(nodes) == 1 and type(nodes[0][1]) is str:  # a lone date (the usual case)
-        single, buckets = _date_text(nodes[0][1])
+        single = fhir_range(nodes[0][1])
         if single is None:
             return Values()
-        return Values([{"lo": single[0], "hi": single[1]}], list(buckets), sort=single)
+        return Values([{"lo": single[0], "hi": single[1]}], sort=single)
     ranges: dict[tuple[datetime, datetime], None] = {}
-    keys: dict[str, None] = {}
     for _type_name, data in nodes:
         if isinstance(data, str):
-            found, buckets = _date_text(data)
-            if found is None or found in ranges:
-                continue
+            found = fhir_range(data)
         else:
             found = _timing(data) if isinstance(data, Mapping) and (
                 "event" in data or "repeat" in data) else _period(data) if isinstance(
                 data, Mapping) else None
-            if found is None or found in ranges:
-                continue
-            buckets = tuple(bucket_keys(*found))
-        ranges[found] = None
-        for key in buckets:
-            keys[key] = None
-    out = Values([{"lo": low, "hi": high} for low, high in ranges], list(keys))
+        if found is not None:
+            ranges[found] = None
+    out = Values([{"lo": low, "hi": high} for low, high in ranges])
     if ranges:
         out.sort = (min(low for low, _high in ranges), max(high for _low, high in ranges))
     return out

@@ -18,12 +18,13 @@ from pymongo.errors import BulkWriteError, DocumentTooLarge, DuplicateKeyError, 
 
 from fhir_server.errors import Conflict, Gone, NotFound, PayloadTooLarge, PreconditionFailed
 from fhir_server.search.criteria import Criteria, Sort
-from fhir_server.storage import transactions
+from fhir_server.storage import single_version, transactions
 from fhir_server.storage.base import HistoryPage, Indexer, StoredVersion
 from fhir_server.storage.decimals import bson_ready, decimal_db
 from fhir_server.storage.query import compile_criteria, sort_spec
 from fhir_server.storage.query.index_document import index_document
 from fhir_server.storage.query.plan import match_stages
+from fhir_server.storage.single_version import HISTORY, SINGLE_VERSION, is_single_version
 from fhir_server.storage.transactions import current_session
 from fhir_server.storage.unique_identifiers import (
     FIELD as UNIQUE_FIELD,
@@ -36,7 +37,6 @@ from fhir_server.storage.unique_identifiers import (
     unique_keys,
 )
 
-HISTORY = "history"
 T = TypeVar("T")
 DUPLICATE_KEY = 11000
 MAX_ATTEMPTS = 30
@@ -101,6 +101,7 @@ class MongoResourceStore:
         self.indexer = indexer
         self.unique = dict(unique or {})  # type -> identifier systems unique across its resources
         self._collections: dict[str, Collection[dict[str, Any]]] = {}
+        self._old_copies: bool | None = None  # history copies of single-version types?
 
     # -- helpers ---------------------------------------------------------------------------
     def _now(self, after: datetime | None = None) -> datetime:
@@ -143,12 +144,31 @@ class MongoResourceStore:
 
     def _log(self, type_name: str, resource_id: str, version: int, moment: datetime,
              method: str, stamped: dict[str, Any] | None) -> StoredVersion:
-        entry = {"_id": f"{type_name}/{resource_id}/{version}", "t": type_name, "i": resource_id,
-                 "v": version, "ts": moment, "m": method,
-                 "res": None if stamped is None else bson_ready(stamped)}
-        with suppress(DuplicateKeyError):  # the version is already logged (a retried write)
-            self.db[HISTORY].insert_one(entry, session=self._s)
+        if not (version == 1 and is_single_version(type_name)):  # single_version.py
+            entry = {"_id": f"{type_name}/{resource_id}/{version}", "t": type_name,
+                     "i": resource_id, "v": version, "ts": moment, "m": method,
+                     "res": None if stamped is None else bson_ready(stamped)}
+            with suppress(DuplicateKeyError):  # the version is already logged (a retried write)
+                self.db[HISTORY].insert_one(entry, session=self._s)
         return StoredVersion(type_name, resource_id, version, moment, stamped, method)
+
+    @staticmethod
+    def _first_versions(type_name: str, stamped: Sequence[dict[str, Any]],
+                        moment: datetime) -> list[dict[str, Any]]:
+        """The history entries of new resources (none for a single-version type)."""
+        if is_single_version(type_name):
+            return []
+        return [{"_id": f"{type_name}/{s['id']}/1", "t": type_name, "i": s["id"], "v": 1,
+                 "ts": moment, "m": "POST", "res": bson_ready(s)} for s in stamped]
+
+    def _has_old_copies(self) -> bool:
+        """True while the history holds copies of single-version types (written before they
+        were single-version; `fhir-server reindex` removes them). No new ones are ever made,
+        so a False answer is kept."""
+        if self._old_copies is not False:
+            self._old_copies = self.db[HISTORY].find_one(
+                {"t": {"$in": sorted(SINGLE_VERSION)}}, {"_id": 1}, session=self._s) is not None
+        return self._old_copies
 
     def _last_logged(self, type_name: str, resource_id: str) -> dict[str, Any] | None:
         return self.db[HISTORY].find_one({"t": type_name, "i": resource_id},
@@ -198,10 +218,8 @@ class MongoResourceStore:
             one = stamped[failed["index"]]
             raise collision(self._current(type_name), type_name, one,
                             unique_keys(one, systems), one["id"]) from None
-        self.db[HISTORY].insert_many(
-            [{"_id": f"{type_name}/{s['id']}/1", "t": type_name, "i": s["id"], "v": 1,
-              "ts": moment, "m": "POST", "res": bson_ready(s)} for s in stamped],
-            ordered=False, session=self._s)
+        if logged := self._first_versions(type_name, stamped, moment):
+            self.db[HISTORY].insert_many(logged, ordered=False, session=self._s)
         return [StoredVersion(type_name, s["id"], 1, moment, s, "POST") for s in stamped]
 
     def create_many_with_ids(self, type_name: str, resources: Sequence[dict[str, Any]]) -> None:
@@ -213,9 +231,8 @@ class MongoResourceStore:
         stamped = [_stamp(r, type_name, str(r["id"]), 1, moment) for r in resources]
         with _size_guard(type_name):
             _insert_new(self._current(type_name), [self._doc(s, 1, moment) for s in stamped])
-        _insert_new(self.db[HISTORY], [
-            {"_id": f"{type_name}/{s['id']}/1", "t": type_name, "i": s["id"], "v": 1,
-             "ts": moment, "m": "POST", "res": bson_ready(s)} for s in stamped])
+        if logged := self._first_versions(type_name, stamped, moment):
+            _insert_new(self.db[HISTORY], logged)
 
     def update(self, type_name: str, resource_id: str, resource: dict[str, Any],
                if_match: int | None = None) -> tuple[StoredVersion, bool]:
@@ -294,17 +311,41 @@ class MongoResourceStore:
         """One stored version (NotFound; a tombstone is returned as such)."""
         doc = self.db[HISTORY].find_one({"_id": f"{type_name}/{resource_id}/{version}"},
                                         session=self._s)
-        if doc is None:
-            raise NotFound(f"{type_name}/{resource_id} has no version {version}")
-        return self._version(type_name, doc)
+        if doc is not None:
+            return self._version(type_name, doc)
+        if is_single_version(type_name) and (found := single_version.vread(
+                self._current(type_name), type_name, resource_id, version)):
+            return found
+        raise NotFound(f"{type_name}/{resource_id} has no version {version}")
 
     def history(self, type_name: str | None, resource_id: str | None, *,
                 since: datetime | None, until: datetime, offset: int, count: int,
                 at: tuple[datetime, datetime] | None = None) -> HistoryPage:
-        """Versions newest first, lastUpdated in (since, until]; with `at`, those current then."""
+        """Versions newest first, lastUpdated in (since, until]; with `at`, those current then
+        (single-version types from their current collection, single_version.py)."""
+        if is_single_version(type_name):
+            assert type_name is not None
+            return single_version.history(self._current(type_name), type_name, resource_id,
+                                          since=since, until=until, offset=offset,
+                                          count=count, at=at)
+        if type_name is None:  # the logged versions and the single-version types' together
+            first = offset + count
+            pages = [self._logged(None, None, since, until, 0, first, at)]
+            pages += [single_version.history(self._current(name), name, None, since=since,
+                                             until=until, offset=0, count=first, at=at)
+                      for name in sorted(SINGLE_VERSION)]
+            return single_version.merge(pages, offset, count)
+        return self._logged(type_name, resource_id, since, until, offset, count, at)
+
+    def _logged(self, type_name: str | None, resource_id: str | None, since: datetime | None,
+                until: datetime, offset: int, count: int,
+                at: tuple[datetime, datetime] | None) -> HistoryPage:
+        """history() from the history collection."""
         query: dict[str, Any] = {}
         if type_name is not None:
             query["t"] = type_name
+        elif self._has_old_copies():  # kept from before single_version.py: not shown twice
+            query["t"] = {"$nin": sorted(SINGLE_VERSION)}
         if resource_id is not None:
             query["i"] = resource_id
         history = self.db[HISTORY]

@@ -1,8 +1,9 @@
 """The search side of the stored layout: the indexes search queries use, and re-extraction.
 
-Per type: one multikey index on the shared keys `idx.k` (tokens, references, uris, strings,
-date buckets, composites: equality and prefix hints), and for each date parameter one index
-on `idx.p.<code>.lo` and one on `idx.p.<code>.hi` (one-sided date comparisons). `_id` and
+Per type: one multikey index on the shared keys `idx.k` (token codes, references, uris,
+strings, composites: equality and prefix hints; query/index_document.py), and for each date
+parameter one index on `idx.p.<code>.lo` and one on `idx.p.<code>.hi` (date comparisons), all
+sparse. `_id` and
 `ts` (_lastUpdated) are indexed by the store. `reindex` recomputes the `idx` document of stored
 resources (after the search parameters or the extraction change, or for data written before
 search existed).
@@ -15,12 +16,15 @@ from typing import Any
 
 from pymongo import ASCENDING, UpdateOne
 from pymongo.database import Database
+from pymongo.errors import OperationFailure
 
 from fhir_server.storage.base import Indexer
 from fhir_server.storage.decimals import decimal_db
 from fhir_server.storage.query.index_document import index_document
+from fhir_server.storage.single_version import HISTORY, is_single_version
 
 BATCH = 500
+OPTIONS_CONFLICT = (85, 86)  # IndexOptionsConflict, IndexKeySpecsConflict
 
 
 def index_specs(type_name: str, date_codes: Iterable[str]) -> list[tuple[str, str]]:
@@ -33,18 +37,29 @@ def index_specs(type_name: str, date_codes: Iterable[str]) -> list[tuple[str, st
 
 
 def ensure_search_indexes(db: Database[Any], date_codes: Mapping[str, Iterable[str]]) -> None:
-    """Create the search indexes of each type (given its date parameters); a no-op for those
-    that exist."""
+    """Create the search indexes of each type (given its date parameters), sparse: a resource
+    without the field gets no entry (no query on them matches a missing field). A no-op for
+    those that exist; one made by an earlier layout (not sparse) is rebuilt sparse."""
     for type_name, codes in date_codes.items():
+        collection = db[type_name]
         for name, field in index_specs(type_name, codes):
-            db[type_name].create_index([(field, ASCENDING)], name=name)
+            try:
+                collection.create_index([(field, ASCENDING)], name=name, sparse=True)
+            except OperationFailure as exc:
+                if exc.code not in OPTIONS_CONFLICT:
+                    raise
+                collection.drop_index(name)
+                collection.create_index([(field, ASCENDING)], name=name, sparse=True)
 
 
 def reindex(db: Database[Any], type_names: Iterable[str],
             indexer: Indexer) -> int:
-    """Rewrite `idx` of every current resource of these types; returns how many were done."""
+    """Rewrite `idx` of every current resource of these types (and drop the history copies of
+    single-version types, storage/single_version.py); returns how many were done."""
     done = 0
     for type_name in type_names:
+        if is_single_version(type_name):
+            db[HISTORY].delete_many({"t": type_name})
         collection = decimal_db(db)[type_name]  # extraction sees decimals as stored
         batch: list[UpdateOne] = []
         for doc in collection.find({}, {"res": 1, "vid": 1}):

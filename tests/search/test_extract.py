@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from fhir_server.search.extract import SearchIndexer, reference_key
-from fhir_server.search.normalize import PARAM_SEP
+from fhir_server.search.normalize import ANY_CODE, OF_TYPE, PARAM_SEP, SEP
 from fhir_server.search.paths import rewrite
 from fhir_server.search.registry import indexed_params, params_for
 from fhir_server.storage.search_indexes import reindex
@@ -36,8 +36,29 @@ def test_patient_document() -> None:
     assert p["death-date"][0]["lo"] == datetime(2020, 1, 1, 3, tzinfo=UTC)
     assert p["organization"] == ["Organization/o1"]
     assert "_tag" in p and "gender" in p
-    assert f"birthdate{PARAM_SEP}D1990-02" in document["k"]
     assert document["s"]["family"] == {"a": "dang", "d": "dang"}
+
+
+def test_the_shared_keys_hold_what_queries_start_from() -> None:
+    # search.html#token: the exact values keep code, system|code and system|; the index holds
+    # the code once; dates are found by their lo/hi range indexes, a small required value set
+    # (gender) only filters
+    document = SearchIndexer(BASE)(PATIENT)
+    assert document["p"]["_tag"] == ["a", f"urn:t{SEP}a", f"urn:t{SEP}{ANY_CODE}"]
+    assert document["p"]["gender"][0] == "female"
+    keys = document["k"]
+    assert f"_tag{PARAM_SEP}a" in keys and f"organization{PARAM_SEP}Organization/o1" in keys
+    assert not [k for k in keys if k.startswith(("birthdate", "death-date", "gender"))]
+    assert not [k for k in keys if SEP in k]
+
+
+def test_identifier_keys_once_per_value() -> None:
+    patient = {"resourceType": "Patient", "identifier": [
+        {"system": "urn:cccd", "value": "079", "type": {"coding": [{"system": "urn:v2",
+                                                                   "code": "NI"}]}}]}
+    document = SearchIndexer(BASE)(patient)
+    assert document["k"] == [f"identifier{PARAM_SEP}079"]
+    assert f"{OF_TYPE}urn:v2{SEP}NI{SEP}079" in document["p"]["identifier"]
 
 
 def test_absent_elements_leave_no_entries() -> None:

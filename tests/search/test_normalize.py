@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fhir_server.search.normalize import (
     SEP,
-    bucket_keys,
     fhir_range,
+    index_key,
+    index_keys,
     norm_string,
+    of_type_key,
     search_bucket,
     token_keys,
 )
@@ -23,12 +25,21 @@ def test_token_keys() -> None:
     assert token_keys(None, "1") == ["1", f"{SEP}1"]
 
 
+def test_the_shared_index_holds_a_token_by_its_code_alone() -> None:
+    # search.html#token: code, system|code, |code and :of-type all name the code; system|
+    # (any code of the system) has no index key
+    assert index_key("1") == "1"
+    assert index_key(f"urn:x{SEP}1") == "1"
+    assert index_key(f"{SEP}1") == "1"
+    assert index_key(of_type_key("urn:t", "MR", "42")) == "42"
+    assert index_key(f"urn:x{SEP}\x1e") is None
+    assert index_keys(token_keys("urn:x", "1") + token_keys(None, "1")) == ["1"]
+
+
 def test_date_ranges_and_buckets() -> None:
     low, high = fhir_range("2021-05-01T10:00:00+07:00") or (None, None)
     assert low is not None and high is not None
     assert low.isoformat() == "2021-05-01T03:00:00+00:00"
-    assert bucket_keys(low, high) == ["D2021", "D2021-05", "D2021-05-01", "D2021-05-01T03:00",
-                                      "D2021-05-01T03:00:00"]
     assert search_bucket("2021-05") == "D2021-05"
     assert search_bucket("2021-05-01T10:00+07:00") == "D2021-05-01T03:00"
     assert search_bucket("2021-05-01T10:00:00.5Z") is None

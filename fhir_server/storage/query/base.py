@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fhir_server.errors import InvalidRequest
-from fhir_server.search.normalize import STRING_KEY_LENGTH, shared_key
+from fhir_server.search.normalize import STRING_KEY_LENGTH, index_key, shared_key
 from fhir_server.search.params import Clause, split_escaped, unescape
 
 SHARED = "idx.k"
@@ -42,15 +42,28 @@ def one_or_in(values: list[Any]) -> Any:
 
 
 def keyed(clause: Clause, keys: list[str], rank: int, field_name: str | None = None,
-          prefix: str = "") -> Part:
-    """Equality on stored keys: exact on the parameter's values, hinted by the shared index."""
+          prefix: str = "", hints: list[str] | None = None) -> Part:
+    """Equality on stored keys: exact on the parameter's values, hinted by the shared index
+    (on `hints` when the index holds other keys than the values, e.g. a token's code alone)."""
     if not keys:
         return Part(exact=dict(NOTHING), rank=0)
     code = clause.param.code
-    shared = [stored_key(code, prefix + key) for key in keys]
+    index = keys if hints is None else hints
+    shared = [stored_key(code, prefix + key) for key in index]
     return Part(exact={field_name or values_field(code): one_or_in(keys)},
-                hint=(SHARED, one_or_in(shared)), hint_exact=all_whole(keys, prefix),
-                rank=rank)
+                hint=(SHARED, one_or_in(shared)),
+                hint_exact=set(index) == set(keys) and all_whole(keys, prefix), rank=rank)
+
+
+def token_keyed(clause: Clause, keys: list[str], rank: int, field_name: str | None = None,
+                prefix: str = "") -> Part:
+    """Equality on stored token keys, hinted by their codes in the shared index (no hint when
+    a `system|` value has no index key: the exact values decide alone, at a lower rank)."""
+    hints = [index_key(key) for key in keys]
+    if not keys or any(hint is None for hint in hints):
+        return Part(exact={field_name or values_field(clause.param.code): one_or_in(keys)},
+                    rank=60) if keys else Part(exact=dict(NOTHING), rank=0)
+    return keyed(clause, keys, rank, field_name, prefix, [h for h in hints if h is not None])
 
 
 def stored_key(code: str, key: str) -> str:

@@ -1,7 +1,8 @@
 """Composite parameters (search.html#composite): `a$b` matches when one element satisfies both.
 
 Each stored entry keeps its components side by side ({c0: [...], c1: [...]}), so one
-$elemMatch checks them together; all-token composites also get combined keys for the index.
+$elemMatch checks them together; all-token composites also get combined keys for the index
+(each token component by its code alone, normalize.index_key).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 
 from fhir_server.search.criteria import Context
 from fhir_server.search.extract import COMPOSITE_SEP
-from fhir_server.search.normalize import TOP, norm_string
+from fhir_server.search.normalize import TOP, index_key, norm_string
 from fhir_server.search.params import Clause, split_escaped, unescape
 from fhir_server.storage.query.base import (
     SHARED,
@@ -66,11 +67,12 @@ def compile_composite(clause: Clause, ctx: Context) -> Part:
                      for i, (c, piece) in enumerate(zip(components, pieces, strict=True))}
         conditions.append(condition)
         if all(c.kind in KEYED for c in components):
-            keys.append(COMPOSITE_SEP.join(str(condition[f"c{i}"])
-                                           for i in range(len(components))))
+            keys.append([str(condition[f"c{i}"]) for i in range(len(components))])
     exact = {values_field(clause.param.code): {"$elemMatch": elem_or(conditions, "c0")}}
-    if keys and len(keys) == len(conditions):
-        shared = [stored_key(clause.param.code, key) for key in keys]
-        return Part(exact=exact, hint=(SHARED, one_or_in(shared)), hint_exact=all_whole(keys),
-                    rank=15)
+    hints = [[index_key(part) for part in key] for key in keys]
+    if keys and len(keys) == len(conditions) and all(None not in hint for hint in hints):
+        joined = [COMPOSITE_SEP.join(str(part) for part in hint) for hint in hints]
+        shared = [stored_key(clause.param.code, key) for key in joined]
+        whole = all_whole(joined) and hints == keys  # the index key is the value itself
+        return Part(exact=exact, hint=(SHARED, one_or_in(shared)), hint_exact=whole, rank=15)
     return Part(exact=exact, rank=60)

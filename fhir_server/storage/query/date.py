@@ -1,8 +1,9 @@
 """Date parameters (search.html#date): eq ne gt lt ge le sa eb ap over [low, high) ranges.
 
 A stored value is its UTC range {lo, hi}; the search value is the range its precision implies.
-One-sided prefixes are one indexed comparison on lo or hi; `eq` at a calendar precision is an
-equality on a bucket key; everything else is an $elemMatch over the ranges.
+One-sided prefixes are one indexed comparison on lo or hi; `eq` starts from the lo range index
+(a range within the value starts inside it) and checks the whole range; everything else is an
+$elemMatch over the ranges.
 """
 
 from __future__ import annotations
@@ -12,14 +13,12 @@ from typing import Any
 
 from fhir_server.fhirdates import date_range
 from fhir_server.search.criteria import Context
-from fhir_server.search.normalize import ceil_ms, ms, search_bucket, shared_key
+from fhir_server.search.normalize import ceil_ms, ms
 from fhir_server.search.params import Clause
 from fhir_server.storage.query.base import (
-    SHARED,
     Part,
     elem_or,
     missing,
-    one_or_in,
     prefix_of,
     values_field,
 )
@@ -104,11 +103,8 @@ def compile_date(clause: Clause, ctx: Context) -> Part:
         return Part(exact=dict([test]), hint=test, hint_exact=True, rank=45)
     conditions = [element_condition(p, low, high, ctx.now) for p, low, high, _t in parsed]
     exact: dict[str, Any] = {field_name: {"$elemMatch": elem_or(conditions, "lo")}}
-    buckets = [search_bucket(text) if p == "eq" else None for p, _l, _h, text in parsed]
-    if all(buckets):
-        keys = [shared_key(code, str(b)) for b in buckets]
-        return Part(exact=exact, hint=(SHARED, one_or_in(keys)), hint_exact=True, rank=20)
-    if len(parsed) == 1 and parsed[0][0] == "eq":
-        _p, low, high, _t = parsed[0]
-        return Part(exact=exact, hint=(f"{field_name}.lo", {"$gte": low, "$lt": high}), rank=25)
+    if all(p == "eq" for p, _l, _h, _t in parsed):  # a stored range starts inside a value's
+        low = min(low for _p, low, _h, _t in parsed)
+        high = max(high for _p, _l, high, _t in parsed)
+        return Part(exact=exact, hint=(f"{field_name}.lo", {"$gte": low, "$lt": high}), rank=20)
     return Part(exact=exact, rank=60)

@@ -1,13 +1,18 @@
 """The search index document stored under `idx` beside each resource (what the compilers of
 this package query), laid out from the extracted values (search/extract.py):
 
-  k            shared multikey array "code\\x1ckey" of exact/prefix keys (one index per type)
+  k            shared multikey array "code\\x1ckey" (one sparse index per type): a token's
+               code alone (not system|code, |code, system|, :of-type; nor codes of a small
+               required value set), references, uris, strings (prefix hints), composites of
+               them; no date keys (dates have their range indexes)
   p.<code>     the parameter's exact values
   s.<code>     {a, d}: the ascending / descending sort key
   t.<code>     token display texts ({v}), for :text
   x.<code>     strings as written, for :exact
   i.<code>     Reference.identifier token keys, for :identifier
-Date parameters also get range indexes on p.<code>.lo and p.<code>.hi.
+Date parameters also get (sparse) range indexes on p.<code>.lo and p.<code>.hi.
+SEARCH_LAYOUT names this layout; data written under an earlier one is still found (its
+extra keys only cost index entries) until `fhir-server reindex` rewrites it.
 """
 
 from __future__ import annotations
@@ -15,8 +20,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from fhir_server.search.normalize import PARAM_SEP, REF_IDENTIFIER, STRING_KEY_LENGTH
+from fhir_server.search.normalize import (
+    PARAM_SEP,
+    REF_IDENTIFIER,
+    STRING_KEY_LENGTH,
+    index_keys,
+)
 from fhir_server.search.values import Values
+
+SEARCH_LAYOUT = 2  # 1: every token key, date buckets in idx.k; 2: this module's layout
 
 
 def index_document(entries: Iterable[tuple[str, Values]]) -> dict[str, Any]:
@@ -34,7 +46,7 @@ def index_document(entries: Iterable[tuple[str, Values]]) -> dict[str, Any]:
         for key in found.keys:
             keys[prefix + key[:STRING_KEY_LENGTH]] = None
         if found.identifiers:
-            for key in found.identifiers:
+            for key in index_keys(found.identifiers):
                 keys[prefix + REF_IDENTIFIER + key] = None
             i[code] = found.identifiers
         if found.sort is not None:

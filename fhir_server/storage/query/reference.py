@@ -12,7 +12,7 @@ from fhir_server.search.criteria import Context
 from fhir_server.search.extract import reference_key
 from fhir_server.search.normalize import REF_IDENTIFIER
 from fhir_server.search.params import Clause, is_type_name, unescape
-from fhir_server.storage.query.base import Part, keyed, missing
+from fhir_server.storage.query.base import Part, keyed, missing, token_keyed
 from fhir_server.storage.query.token import query_key
 
 
@@ -42,6 +42,6 @@ def compile_reference(clause: Clause, ctx: Context) -> Part:
         return missing(clause)
     if clause.modifier == "identifier":
         keys = [query_key(value, clause.name) for value in clause.values]
-        return keyed(clause, keys, 10, f"idx.i.{clause.param.code}", REF_IDENTIFIER)
+        return token_keyed(clause, keys, 10, f"idx.i.{clause.param.code}", REF_IDENTIFIER)
     keys = [key for value in clause.values for key in reference_keys(clause, value, ctx)]
     return keyed(clause, keys, 10)

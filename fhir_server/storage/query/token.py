@@ -1,22 +1,27 @@
 """Token parameters (search.html#token): code, system|code, |code, system|, :not, :text, :of-type.
 
-Tokens match exactly (case-sensitive) on keys extracted at write time, so `[system]|[code]` is
-one equality on an indexed key; `_id` reads the document id directly.
+Tokens match exactly (case-sensitive) on the values extracted at write time (code, system|code,
+system|); the shared index holds the code alone, so `[system]|[code]` starts from the code's
+index entries and the exact values decide. Codes of a small required value set (status,
+gender...) are not indexed: they only filter. `_id` reads the document id directly.
 """
 
 from __future__ import annotations
 
 from fhir_server.search.normalize import ANY_CODE, SEP, TOP, norm_string, of_type_key
 from fhir_server.search.params import Clause
+from fhir_server.search.values import is_low_cardinality
 from fhir_server.storage.query.base import (
     Part,
     elem_or,
-    keyed,
     missing,
     one_or_in,
     parts_of,
+    token_keyed,
     values_field,
 )
+
+FILTER_RANK = 80  # a low-cardinality code: applied after the parts that start from an index
 
 SELECTIVE = ("identifier", "_id", "telecom", "phone", "email", "code", "url")
 
@@ -52,7 +57,7 @@ def compile_token(clause: Clause) -> Part:
         return text_part(clause, f"idx.t.{code}")
     if clause.modifier == "of-type":
         keys = [of_type_key(*parts_of(value, "|", name, 3)) for value in clause.values]
-        return keyed(clause, keys, 10)
+        return token_keyed(clause, keys, 10)
     keys = [query_key(value, name) for value in clause.values]
     if code == "_id":
         ids = list(clause.values)
@@ -62,4 +67,6 @@ def compile_token(clause: Clause) -> Part:
                     hint_exact=True, rank=0)
     if clause.modifier == "not":
         return Part(exact={values_field(code): {"$nin": keys}}, rank=90)
-    return keyed(clause, keys, _rank(clause, keys))
+    if is_low_cardinality(clause.param.code_systems):
+        return Part(exact={values_field(code): one_or_in(keys)}, rank=FILTER_RANK)
+    return token_keyed(clause, keys, _rank(clause, keys))
