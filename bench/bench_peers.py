@@ -5,8 +5,9 @@ The workload: transaction ingest of the Synthea bundles reduced to our types (bo
 the same transaction Bundles, POST entries with urn:uuid references), then reads of the round's
 Patients by id, `Immunization?patient=Patient/<id>` and `Patient?family=<f>&birthdate=<d>`, from
 `--clients` keep-alive clients. Each round measures ours then sekmet (the order alternates).
-Both servers validate every resource with fhir.resources (the same version) and write to disk:
-ours on SecantusDB (`--sync-on-commit`), sekmet to its SQLite file (WAL, synchronous=FULL);
+Both servers validate every resource (sekmet with fhir.resources `model_validate`, ours with its
+write validation, fhir.resources of the same version as its reference) and write to disk: ours
+on SecantusDB (`--sync-on-commit`), sekmet to its SQLite file (WAL, synchronous=FULL);
 neither authenticates or audits (our FHIR_AUDIT=off, sekmet's traffic log off; `--audit` turns
 both on). Printed: throughput min/median/max and ours/sekmet, and the CPU split per operation
 from /proc: our API (gunicorn master + workers), our database (the SecantusDB process), sekmet's
@@ -14,7 +15,7 @@ whole server (its one process, SQLite inside).
 
 Goal (issue 17): our API CPU per operation <= 1/2 of sekmet's whole-server CPU per operation on
 ingest, read and both searches; the exit status is 1 when it is missed.
-Run: .venv/bin/python bench/bench_peers.py [--rounds 5] [--bundles N] [--requests 200]
+Run: .venv/bin/python bench/bench_peers.py [--rounds 5] [--bundles N] [--requests 400] [--audit]
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from bench.peer_servers import Target, ours, sekmet, sqlite_facts  # noqa: E402
 from bench.peer_workload import (  # noqa: E402
     GOAL,
     OPERATIONS,
+    POST_HEADERS,
     Workload,
     cpu_per_operation,
     load_workload,
@@ -156,12 +158,17 @@ def differing(targets: list[Target], workload: Workload, ids: dict[str, list[str
     return differ
 
 
+INVALID = json.dumps({"resourceType": "Bundle", "type": "transaction", "entry": [
+    {"fullUrl": "urn:uuid:5f1c0d52-0000-4000-8000-000000000001",
+     "resource": {"resourceType": "Patient", "birthDate": "not-a-date"},
+     "request": {"method": "POST", "url": "Patient"}}]}).encode()
+
+
 def rejects_invalid(target: Target) -> int:
-    """The status of a POST of an invalid Patient (birthDate not a date): 4xx when validating."""
-    request = urllib.request.Request(
-        f"http://{HOST}:{target.port}{target.prefix}/Patient", method="POST",
-        data=b'{"resourceType": "Patient", "birthDate": "not-a-date"}',
-        headers={"Content-Type": "application/fhir+json"})
+    """The status of a transaction holding an invalid Patient (birthDate not a date): a 4xx
+    when the server validates the resources of the ingest path."""
+    request = urllib.request.Request(f"http://{HOST}:{target.port}{target.prefix or '/'}",
+                                     method="POST", data=INVALID, headers=POST_HEADERS)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             return int(response.status)
@@ -180,9 +187,9 @@ def report(results: Results, rounds: int, differ: list[str]) -> bool:
                      f"{found.api_us.median:,.0f}", f"{found.database_us.median:,.0f}",
                      f"{found.peer_us.median:,.0f}", f"{found.share:.2f}",
                      verdict_text + (" (answers differ)" if caveat else "")))
-        emit(Figure(f"peer {label}: ours / sekmet ({unit})", found.rate.median, unit,
-                    found.speed, f"min/median/max ours {found.rate.text()}, sekmet "
-                    f"{found.peer_rate.text()} ({rounds} rounds){caveat}"))
+        emit(Figure(f"peer {label}: our throughput", found.rate.median, unit, found.speed,
+                    f"/ sekmet's; min/median/max ours {found.rate.text()}, sekmet "
+                    f"{found.peer_rate.text()} ({rounds} round{'s' * (rounds > 1)}){caveat}"))
         emit(Figure(f"peer {label}: our API CPU per op", found.api_us.median, "µs", found.share,
                     f"of sekmet's whole server {found.peer_us.median:,.0f} µs (goal ≤ {GOAL}: "
                     f"{verdict_text}); our database {found.database_us.median:,.0f} µs{caveat}"))
@@ -192,7 +199,8 @@ def report(results: Results, rounds: int, differ: list[str]) -> bool:
     print(" | ".join(columns))
     for row in rows:
         print(" | ".join(row))
-    emit_table(Table(f"peer bench: ours vs sekmet, {rounds} interleaved rounds (medians)",
+    emit_table(Table(f"peer bench: ours vs sekmet, {rounds} interleaved round"
+                     f"{'s' * (rounds > 1)} (medians)",
                      columns, tuple(rows)))
     return all(row[-1] == "holds" for row in rows)
 
@@ -236,7 +244,8 @@ def main() -> int:
                    stack.enter_context(sekmet(python, tmp / "sekmet", args.audit))]
         for target in targets:
             warm_up(target, load_workload(limit=4))
-            print(f"{target.name}: an invalid Patient answers {rejects_invalid(target)}")
+            print(f"{target.name}: a transaction with an invalid Patient answers "
+                  f"{rejects_invalid(target)}")
         ids: dict[str, list[str]] = {}
         differ: list[str] = []
         for number in range(args.rounds):

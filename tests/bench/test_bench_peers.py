@@ -138,6 +138,8 @@ def test_report_emits_figures_table_and_the_verdict(capsys: pytest.CaptureFixtur
     cpu = [f for f in figures if f.name == "peer read Patient by id: our API CPU per op"]
     assert [f.ratio for f in cpu] == [0.5, 0.7]
     assert "goal ≤ 0.5: missed" in cpu[1].note and "our database 900 µs" in cpu[1].note
+    speed = [f for f in figures if f.name == "peer transaction ingest: our throughput"][0]
+    assert speed.value == 100.0 and speed.ratio == 0.5 and "(1 round)" in speed.note
     rows = {row[0]: row for row in tables[1].rows}
     assert rows["read Patient by id"][-1] == "missed"
     assert rows["Immunization?patient="][-1] == "holds (answers differ)"
