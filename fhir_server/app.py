@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -49,11 +51,27 @@ from fhir_server.storage.outbox_records import OutboxRecords
 from fhir_server.storage.search_indexes import ensure_search_indexes
 
 
+class FhirFlask(Flask):
+    """Flask, with the sync check of each hook and view made once per function (issue 17
+    point 1): Flask asks `inspect.iscoroutinefunction` of every hook on every request."""
+
+    def __init__(self, import_name: str) -> None:
+        super().__init__(import_name)
+        self._synced: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Flask's ensure_sync, remembered per function."""
+        synced = self._synced.get(func)
+        if synced is None:
+            synced = self._synced[func] = super().ensure_sync(func)
+        return synced
+
+
 def build_app(settings: Settings | None = None) -> Flask:
     """Create the Flask app connected to MONGODB_URI."""
     settings = settings or Settings.from_env()
     configure_logging()  # FHIR_LOG_FORMAT
-    app = Flask("fhir_server")
+    app = FhirFlask("fhir_server")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["FHIR_STARTED"] = instant(settings.clock())
     app.url_map.strict_slashes = False

@@ -44,12 +44,20 @@ SMS_FAILURES = Counter("fhir_sms_delivery_failures_total", "SMS gateway delivery
                        ["kind"])
 
 
+_REQUEST_SERIES: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def observe_request(interaction: str, type_name: str, status: int, seconds: float) -> None:
     """Count one answered HTTP request and its latency."""
-    interaction = "history" if interaction.startswith("history") else interaction
-    interaction = interaction if interaction in INTERACTIONS else "other"
-    HTTP_REQUESTS.labels(interaction, type_name, str(status)).inc()
-    HTTP_LATENCY.labels(interaction, type_name).observe(seconds)
+    series = _REQUEST_SERIES.get((interaction, type_name, status))
+    if series is None:  # the label children of this (interaction, type, status), once
+        label = "history" if interaction.startswith("history") else interaction
+        label = label if label in INTERACTIONS else "other"
+        series = (HTTP_REQUESTS.labels(label, type_name, str(status)),
+                  HTTP_LATENCY.labels(label, type_name))
+        _REQUEST_SERIES[(interaction, type_name, status)] = series
+    series[0].inc()
+    series[1].observe(seconds)
 
 
 def card_issued(count: int = 1) -> None:
@@ -125,6 +133,7 @@ def prepare_multiprocess_dir(default: Path) -> Path:
         stale.unlink()
     os.environ[MULTIPROC_ENV] = str(path)
     values.ValueClass = values.get_value_class()
+    _REQUEST_SERIES.clear()  # children made before hold in-process values
     return path
 
 

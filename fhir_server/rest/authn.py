@@ -4,6 +4,7 @@ caller, and the request's AuditEvent (the audit unit the Repository filled)."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from flask import Flask, Response, g, request
 
@@ -64,6 +65,11 @@ def _query() -> str | None:
     return text or None
 
 
+def _bind_unaudited(svc: Services, principal: Principal) -> Services:
+    """The services of a route that carries no interaction (no audit recorder)."""
+    return svc.bind(principal, None, AuditUnit("operation", request.method, _query()))
+
+
 def init_authentication(app: Flask) -> None:
     """Install the hooks: who is asking and their Repository (before), audit (after)."""
 
@@ -86,8 +92,11 @@ def init_authentication(app: Flask) -> None:
             principal = INTERNAL_PRINCIPAL  # FHIR_AUTH_REQUIRED=0: development only
         set_principal(principal)  # the teardown resets to what was there before the request
         interaction = route_interaction()
-        unit = AuditUnit(interaction or "operation", request.method, _query())
-        recorder = _recorder(svc, principal, request.remote_addr) if interaction else None
+        if interaction is None:  # not audited: bound when the route asks for its services
+            g.fhir_unbound = partial(_bind_unaudited, svc, principal)
+            return
+        unit = AuditUnit(interaction, request.method, _query())
+        recorder = _recorder(svc, principal, request.remote_addr)
         g.fhir_services = svc.bind(principal, recorder, unit)
 
     @app.after_request
@@ -108,6 +117,7 @@ def init_authentication(app: Flask) -> None:
     @app.teardown_request
     def forget(_exc: BaseException | None) -> None:
         g.pop("fhir_services", None)
+        g.pop("fhir_unbound", None)
         token = g.pop("fhir_principal_token", None)
         if token is not None:
             reset_principal(token)

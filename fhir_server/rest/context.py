@@ -30,6 +30,10 @@ def route_interaction() -> str | None:
 def request_services() -> Services:
     """The services acting for this request's caller (bound by the authentication hook)."""
     bound = g.get("fhir_services")
-    if bound is None:  # no hook ran (should not happen): the default caller is anonymous
-        bound = current_app.extensions["fhir"]
+    if bound is None:
+        unbound = g.pop("fhir_unbound", None)  # a route without an interaction: bound now
+        if unbound is not None:
+            bound = g.fhir_services = unbound()
+        else:  # no hook ran (should not happen): the default caller is anonymous
+            bound = current_app.extensions["fhir"]
     return bound

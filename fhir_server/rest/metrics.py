@@ -57,13 +57,15 @@ def init_metrics(app: Flask, collectors: list[Collector]) -> None:
         rid = g.get("fhir_request_id") or request_id(None)
         response.headers[REQUEST_ID_HEADER] = rid
         seconds = monotonic() - g.get("fhir_started", monotonic())
-        interaction = route_interaction() or ("capabilities" if request.endpoint ==
+        endpoint, status = request.endpoint, response.status_code
+        interaction = route_interaction() or ("capabilities" if endpoint ==
                                               "fhir_system.metadata" else "other")
-        observe_request(interaction, type_label(), response.status_code, seconds)
-        rule = request.url_rule.rule if request.url_rule else "-"
-        log.info("%s %s %s", request.method, rule, response.status_code, extra={
-            "request_id": rid, "method": request.method, "route": rule,
-            "status": response.status_code, "duration_ms": round(seconds * 1000, 2)})
+        observe_request(interaction, type_label(), status, seconds)
+        if log.isEnabledFor(logging.INFO):  # the record's fields only when it is written
+            rule = request.url_rule.rule if request.url_rule else "-"
+            log.info("%s %s %s", request.method, rule, status, extra={
+                "request_id": rid, "method": request.method, "route": rule,
+                "status": status, "duration_ms": round(seconds * 1000, 2)})
         return response
 
     @app.get("/metrics")
