@@ -68,7 +68,8 @@ BENCHES = [
     # last: its quick run is the one the budget cuts on a loaded machine (the venv is made by
     # `make bench` before the run: bench/peer_setup.py)
     Bench("peers", "bench_peers", ("--rounds", "5", "--requests", "400"),
-          ("--rounds", "1", "--bundles", "6", "--requests", "30", "--no-install"),
+          ("--rounds", "1", "--bundles", "6", "--requests", "30", "--workers", "1",
+           "--no-install"),
           "ours vs sekmet (FastAPI + SQLite) on the same Synthea ingest, read and searches: "
           "throughput ratios, our API/database CPU vs sekmet's whole server per operation",
           limit_full=360, goal_exit=True),
