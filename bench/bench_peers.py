@@ -199,6 +199,9 @@ def report(results: Results, rounds: int, differ: list[str]) -> bool:
     print(" | ".join(columns))
     for row in rows:
         print(" | ".join(row))
+    print(f"goal (issue 17): our API CPU per operation <= {GOAL} x sekmet's whole server: "
+          + "; ".join(f"{row[0]} {row[7]} {row[8]} (throughput ours/sekmet {row[3]})"
+                      for row in rows))
     emit_table(Table(f"peer bench: ours vs sekmet, {rounds} interleaved round"
                      f"{'s' * (rounds > 1)} (medians)",
                      columns, tuple(rows)))

@@ -134,7 +134,11 @@ def test_report_emits_figures_table_and_the_verdict(capsys: pytest.CaptureFixtur
     assert report(results, 1, []) is True
     results["ours", "read"] = [(100.0, 700.0, 900.0)]
     assert report(results, 1, ["immunizations"]) is False
-    figures, tables = parse_records(capsys.readouterr().out, "peers")
+    out = capsys.readouterr().out
+    assert ("goal (issue 17): our API CPU per operation <= 0.5 x sekmet's whole server: "
+            "transaction ingest 0.50 holds (throughput ours/sekmet 0.50); read Patient by id "
+            "0.70 missed") in out
+    figures, tables = parse_records(out, "peers")
     cpu = [f for f in figures if f.name == "peer read Patient by id: our API CPU per op"]
     assert [f.ratio for f in cpu] == [0.5, 0.7]
     assert "goal ≤ 0.5: missed" in cpu[1].note and "our database 900 µs" in cpu[1].note
