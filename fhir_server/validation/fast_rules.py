@@ -6,9 +6,9 @@ characters, a narrative div that is FHIR XHTML); a False means "not sure" (the r
 then decides). Where fhir_core matches with Python's re (decimal, date, dateTime, instant,
 time) or with ASCII-only patterns (id, oid), the checks use its own patterns from the data
 file. Its string and code patterns run in pydantic-core's Rust regex engine, whose \\s is not
-Python's, so those checks accept an ASCII-safe subset; calendar dates are checked as
-pydantic's parser does; leap seconds, uuid, empty strings and anything unusual are left to
-the reference.
+Python's, so those checks accept a safe subset (letters, digits, visible ASCII and spaces);
+calendar dates are checked as pydantic's parser does; leap seconds, uuid, empty strings and
+anything unusual are left to the reference.
 """
 
 from __future__ import annotations
@@ -31,9 +31,11 @@ ANY_RESOURCE = "Resource"
 
 _TEXT = r"[^\x00-\x08\x0b\x0c\x0e-\x1f]"  # no control character (json_types.py)
 _PLAIN = re.compile(_TEXT + "+").fullmatch
-# String: no control character and one char the Rust pattern [ \r\n\t\S] surely matches
-_STRING = re.compile(_TEXT + r"*[\t\n\r -~]" + _TEXT + "*").fullmatch
-_CODE = re.compile(r"[!-~]+(?: [!-~]+)*").fullmatch  # ^[^\s]+(\s[^\s]+)*$, ASCII only
+# A letter or digit (\w) or a visible ASCII char: never Unicode White_Space (Rust's \s)
+_SOLID = r"[!-~\w]"
+# string: no control character, and one char the Rust pattern [ \r\n\t\S] surely matches
+_STRING = re.compile(_TEXT + r"*[\t\n\r -~\w]" + _TEXT + "*").fullmatch
+_CODE = re.compile(f"{_SOLID}+(?: {_SOLID}+)*").fullmatch  # ^[^\s]+(\s[^\s]+)*$
 _BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?").fullmatch
 _URL_ABSOLUTE = re.compile(  # what the url crate surely parses (pydantic AnyUrl)
     r"https?://[A-Za-z0-9]+(?:[.-][A-Za-z0-9]+)*(?::[1-9][0-9]{0,3})?"
