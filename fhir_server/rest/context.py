@@ -21,10 +21,18 @@ def carries(interaction: str) -> Callable[[View], View]:
     return mark
 
 
+_UNKNOWN = object()
+
+
 def route_interaction() -> str | None:
-    """The interaction the matched route performs (None: not a FHIR data route)."""
-    view = current_app.view_functions.get(request.endpoint or "")
-    return getattr(view, "fhir_interaction", None)
+    """The interaction the matched route performs (None: not a FHIR data route); looked up
+    once per request (the hooks and the audit ask for it too)."""
+    environ = request.environ
+    found = environ.get("fhir.interaction", _UNKNOWN)
+    if found is _UNKNOWN:
+        view = current_app.view_functions.get(request.endpoint or "")
+        found = environ["fhir.interaction"] = getattr(view, "fhir_interaction", None)
+    return found
 
 
 def request_services() -> Services:
