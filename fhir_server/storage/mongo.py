@@ -21,6 +21,7 @@ from fhir_server.search.criteria import Criteria, Sort
 from fhir_server.storage import single_version, transactions
 from fhir_server.storage.base import HistoryPage, Indexer, StoredVersion
 from fhir_server.storage.decimals import bson_ready, decimal_db
+from fhir_server.storage.locality import PATIENT_FIELD, is_sharded, patient_of
 from fhir_server.storage.query import compile_criteria, sort_spec
 from fhir_server.storage.query.index_document import index_document
 from fhir_server.storage.query.plan import match_stages
@@ -102,6 +103,7 @@ class MongoResourceStore:
         self.unique = dict(unique or {})  # type -> identifier systems unique across its resources
         self._collections: dict[str, Collection[dict[str, Any]]] = {}
         self._old_copies: bool | None = None  # history copies of single-version types?
+        self._sharded: bool | None = None  # behind mongos? (searches then name `pat`)
 
     # -- helpers ---------------------------------------------------------------------------
     def _now(self, after: datetime | None = None) -> datetime:
@@ -124,6 +126,8 @@ class MongoResourceStore:
         doc = {"_id": stamped["id"], "vid": version, "ts": moment, "res": bson_ready(stamped)}
         if self.indexer is not None:
             doc["idx"] = index_document(self.indexer.entries(stamped))
+            if (patient := patient_of(stamped["resourceType"], doc["idx"])) is not None:
+                doc[PATIENT_FIELD] = patient  # the shard key's patient (storage/locality.py)
         systems = self.unique.get(stamped["resourceType"])
         if systems and (keys := unique_keys(stamped, systems)):
             doc[UNIQUE_FIELD] = keys
@@ -239,7 +243,8 @@ class MongoResourceStore:
         """Store a new version (or create with the client id); True when created."""
         current = self._current(type_name)
         for attempt in range(MAX_ATTEMPTS):
-            found = current.find_one({"_id": resource_id}, {"vid": 1, "ts": 1}, session=self._s)
+            found = current.find_one({"_id": resource_id}, {"vid": 1, "ts": 1, PATIENT_FIELD: 1},
+                                     session=self._s)
             if found is None:
                 last = self._last_logged(type_name, resource_id)
                 if if_match is not None:
@@ -266,7 +271,9 @@ class MongoResourceStore:
             version, moment = found["vid"] + 1, self._now(found["ts"])
             stamped = _stamp(resource, type_name, resource_id, version, moment)
             with _size_guard(type_name), self._unique_guard(type_name, stamped, resource_id):
-                outcome = current.replace_one({"_id": resource_id, "vid": found["vid"]},
+                # the stored shard key too: a sharded cluster moves a changed `pat` only so
+                outcome = current.replace_one({"_id": resource_id, "vid": found["vid"],
+                                               PATIENT_FIELD: found.get(PATIENT_FIELD)},
                                               self._doc(stamped, version, moment),
                                               session=self._s)
             if outcome.matched_count == 1:
@@ -281,7 +288,8 @@ class MongoResourceStore:
         """Leave a tombstone version; None when there was nothing live to delete."""
         current = self._current(type_name)
         for _ in range(MAX_ATTEMPTS):
-            found = current.find_one({"_id": resource_id}, {"vid": 1, "ts": 1}, session=self._s)
+            found = current.find_one({"_id": resource_id}, {"vid": 1, "ts": 1, PATIENT_FIELD: 1},
+                                     session=self._s)
             if found is None:
                 if if_match is not None:
                     raise PreconditionFailed(f"{type_name}/{resource_id} does not exist")
@@ -289,7 +297,8 @@ class MongoResourceStore:
             if if_match is not None and if_match != found["vid"]:
                 raise PreconditionFailed(
                     f"Version conflict: {type_name}/{resource_id} is at version {found['vid']}")
-            outcome = current.delete_one({"_id": resource_id, "vid": found["vid"]},
+            outcome = current.delete_one({"_id": resource_id, "vid": found["vid"],
+                                          PATIENT_FIELD: found.get(PATIENT_FIELD)},
                                          session=self._s)
             if outcome.deleted_count == 1:
                 moment = self._now(found["ts"])
@@ -389,10 +398,16 @@ class MongoResourceStore:
         return HistoryPage([self._version(doc["t"], doc) for doc in docs],
                            counted[0]["n"] if counted else 0)
 
+    def _filter(self, type_name: str, criteria: Criteria) -> dict[str, Any]:
+        """The criteria's filter; on a sharded cluster with the `pat` tests they imply."""
+        if self._sharded is None:
+            self._sharded = is_sharded(self.db)
+        return compile_criteria(type_name, criteria, targeted=self._sharded)
+
     def _split(self, type_name: str, criteria: Criteria) -> list[dict[str, Any]] | None:
         """The filter as $match stages when it has several fields, else None (query/plan.py:
         an aggregation whose first stage the database serves from an index)."""
-        stages = match_stages(compile_criteria(type_name, criteria))
+        stages = match_stages(self._filter(type_name, criteria))
         return stages if len(stages) > 1 else None
 
     def find(self, type_name: str, criteria: Criteria, *, sort: Sort | None = None,
@@ -401,7 +416,7 @@ class MongoResourceStore:
         stages = self._split(type_name, criteria)
         cursor: Iterable[dict[str, Any]]
         if stages is None:
-            cursor = self._current(type_name).find(compile_criteria(type_name, criteria),
+            cursor = self._current(type_name).find(self._filter(type_name, criteria),
                                                    CURRENT_FIELDS, session=self._s)
             if sort is not None:
                 cursor = cursor.sort(sort_spec(sort))
@@ -420,7 +435,7 @@ class MongoResourceStore:
         stages = self._split(type_name, criteria)
         if stages is None:
             return self._current(type_name).count_documents(
-                compile_criteria(type_name, criteria), session=self._s)
+                self._filter(type_name, criteria), session=self._s)
         counted = next(self._current(type_name).aggregate(
             [*stages, {"$count": "n"}], session=self._s), None)
         return int(counted["n"]) if counted else 0
@@ -430,7 +445,7 @@ class MongoResourceStore:
         stages = self._split(type_name, criteria)
         if stages is None:
             found = self._current(type_name).distinct(
-                "_id", compile_criteria(type_name, criteria), session=self._s)
+                "_id", self._filter(type_name, criteria), session=self._s)
         else:
             found = [doc["_id"] for doc in self._current(type_name).aggregate(
                 [*stages, {"$project": {"_id": 1}}], session=self._s)]
@@ -443,7 +458,7 @@ class MongoResourceStore:
         stages = self._split(type_name, criteria)
         if stages is None:
             found = self._current(type_name).distinct(
-                field, compile_criteria(type_name, criteria), session=self._s)
+                field, self._filter(type_name, criteria), session=self._s)
         else:
             found = [row["_id"] for row in self._current(type_name).aggregate(
                 [*stages, {"$unwind": f"${field}"}, {"$group": {"_id": f"${field}"}}],

@@ -20,6 +20,7 @@ from pymongo.errors import OperationFailure
 
 from fhir_server.storage.base import Indexer
 from fhir_server.storage.decimals import decimal_db
+from fhir_server.storage.locality import PATIENT_FIELD, patient_of
 from fhir_server.storage.query.index_document import index_document
 from fhir_server.storage.single_version import HISTORY, is_single_version
 
@@ -62,13 +63,18 @@ def reindex(db: Database[Any], type_names: Iterable[str],
             db[HISTORY].delete_many({"t": type_name})
         collection = decimal_db(db)[type_name]  # extraction sees decimals as stored
         batch: list[UpdateOne] = []
-        for doc in collection.find({}, {"res": 1, "vid": 1}):
+        for doc in collection.find({}, {"res": 1, "vid": 1, PATIENT_FIELD: 1}):
             resource: dict[str, Any] | None = doc.get("res")
             if resource is None:
                 continue
             # only if the version is unchanged, so a concurrent write is never overwritten
-            batch.append(UpdateOne({"_id": doc["_id"], "vid": doc["vid"]},
-                                   {"$set": {"idx": index_document(indexer.entries(resource))}}))
+            index = index_document(indexer.entries(resource))
+            patient = patient_of(type_name, index)
+            change: dict[str, Any] = {"$set": {"idx": index, PATIENT_FIELD: patient}} \
+                if patient is not None else {"$set": {"idx": index}, "$unset": {PATIENT_FIELD: 1}}
+            # the stored `pat` in the filter: a sharded cluster changes a shard key value so
+            batch.append(UpdateOne({"_id": doc["_id"], "vid": doc["vid"],
+                                    PATIENT_FIELD: doc.get(PATIENT_FIELD)}, change))
             if len(batch) >= BATCH:
                 done += collection.bulk_write(batch, ordered=False).modified_count
                 batch = []

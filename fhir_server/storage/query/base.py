@@ -3,7 +3,9 @@ shared by the per-type compilers.
 
 A `Part` is one AND-ed clause: `exact` field-level conditions (correct on any MongoDB), an
 optional `hint` on an indexed field that the exact conditions imply (so the store can start
-from an index), and `raw` top-level expressions for what cannot be written per field.
+from an index), `raw` top-level expressions for what cannot be written per field, and `shard`:
+field tests the clause implies on the shard key (storage/locality.py), kept even when the hint
+alone decides, so a sharded cluster can target them.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class Part:
     hint: tuple[str, Any] | None = None
     hint_exact: bool = False
     rank: int = 50
+    shard: dict[str, Any] = field(default_factory=dict)  # implied shard-key tests: always kept
 
 
 def values_field(code: str) -> str:

@@ -34,9 +34,10 @@ def _merge(top: dict[str, Any], residual: list[dict[str, Any]], name: str, test:
         residual.append({name: test})
 
 
-def build_filter(parts: Iterable[Part], mandatory: Iterable[Mapping[str, Any]] = ()
-                 ) -> dict[str, Any]:
-    """One filter for AND-ed parts (plus mandatory filters, e.g. an access restriction)."""
+def build_filter(parts: Iterable[Part], mandatory: Iterable[Mapping[str, Any]] = (),
+                 targeted: bool = False) -> dict[str, Any]:
+    """One filter for AND-ed parts (plus mandatory filters, e.g. an access restriction);
+    `targeted` (a sharded cluster) adds the parts' shard-key tests."""
     ordered = sorted(parts, key=lambda part: part.rank)
     hinted = next((part for part in ordered if part.hint is not None), None)
     top: dict[str, Any] = {}
@@ -44,6 +45,8 @@ def build_filter(parts: Iterable[Part], mandatory: Iterable[Mapping[str, Any]] =
     if hinted is not None and hinted.hint is not None:
         top[hinted.hint[0]] = hinted.hint[1]
     for part in ordered:
+        for name, test in part.shard.items() if targeted else ():
+            _merge(top, residual, name, test)
         if part is hinted and part.hint_exact:
             continue
         for name, test in part.exact.items():

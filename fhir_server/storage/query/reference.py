@@ -12,6 +12,7 @@ from fhir_server.search.criteria import Context
 from fhir_server.search.extract import reference_key
 from fhir_server.search.normalize import REF_IDENTIFIER
 from fhir_server.search.params import Clause, is_type_name, unescape
+from fhir_server.storage.locality import PATIENT_FIELD, patient_test
 from fhir_server.storage.query.base import Part, keyed, missing, token_keyed
 from fhir_server.storage.query.token import query_key
 
@@ -44,4 +45,7 @@ def compile_reference(clause: Clause, ctx: Context) -> Part:
         keys = [query_key(value, clause.name) for value in clause.values]
         return token_keyed(clause, keys, 10, f"idx.i.{clause.param.code}", REF_IDENTIFIER)
     keys = [key for value in clause.values for key in reference_keys(clause, value, ctx)]
-    return keyed(clause, keys, 10)
+    part = keyed(clause, keys, 10)
+    if (pat := patient_test(clause.param.type_name, clause.param.code, keys)) is not None:
+        part.shard[PATIENT_FIELD] = pat  # the patients' shard (storage/locality.py)
+    return part

@@ -22,6 +22,7 @@ from fhir_server.search.criteria import (
     Updated,
 )
 from fhir_server.search.normalize import PARAM_SEP, shared_key
+from fhir_server.storage.locality import PATIENT_FIELD, patient_test
 from fhir_server.storage.query.base import NOTHING, SHARED, Part, keyed, one_or_in
 from fhir_server.storage.query.clauses import compile_clause
 from fhir_server.storage.query.keyset import keyset_part
@@ -45,8 +46,16 @@ def _compartments(type_name: str, term: InCompartments) -> Part:
     if not keys:
         return Part(exact=dict(NOTHING), rank=0)
     test = one_or_in(keys)
-    return Part(exact={SHARED: test}, hint=(SHARED, test), hint_exact=True,
-                rank=RESTRICTION_RANK)
+    return Part(exact={SHARED: test}, shard=_on_shard(
+        type_name, term.codes, [f"Patient/{pid}" for pid in ids]), hint=(SHARED, test),
+        hint_exact=True, rank=RESTRICTION_RANK)
+
+
+def _on_shard(type_name: str, codes: tuple[str, ...] | list[str],
+              references: list[str]) -> dict[str, Any]:
+    """The `pat` test these linking parameters imply (storage/locality.py)."""
+    found = patient_test(type_name, codes[0], references) if len(codes) == 1 else None
+    return {} if found is None else {PATIENT_FIELD: found}
 
 
 def _compartment_search(type_name: str, term: CompartmentSearch) -> Part:
@@ -60,7 +69,9 @@ def _compartment_search(type_name: str, term: CompartmentSearch) -> Part:
     keys = [shared_key(code, reference) for code in links]
     hint = (SHARED, one_or_in(keys))
     if len(links) == 1:
-        return Part(exact={f"idx.p.{links[0]}": reference}, hint=hint, hint_exact=True, rank=5)
+        return Part(exact={f"idx.p.{links[0]}": reference},
+                    shard=_on_shard(type_name, links, [reference]), hint=hint, hint_exact=True,
+                    rank=5)
     return Part(raw=[{"$or": [{f"idx.p.{code}": reference} for code in links]}], hint=hint,
                 hint_exact=True, rank=5)
 
@@ -119,6 +130,9 @@ def compile_term(type_name: str, term: Term) -> Part:
     raise TypeError(f"not a criteria term: {term!r}")
 
 
-def compile_criteria(type_name: str, criteria: Criteria) -> dict[str, Any]:
-    """The MongoDB filter for criteria over the current resources of one type."""
-    return build_filter([compile_term(type_name, term) for term in criteria.terms])
+def compile_criteria(type_name: str, criteria: Criteria, targeted: bool = False
+                     ) -> dict[str, Any]:
+    """The MongoDB filter for criteria over the current resources of one type (`targeted`:
+    with the shard-key tests the criteria imply, for a sharded cluster)."""
+    return build_filter([compile_term(type_name, term) for term in criteria.terms],
+                        targeted=targeted)
