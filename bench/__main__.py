@@ -63,6 +63,9 @@ BENCHES = [
           "indicators: coverage full-country and province-filtered at two sizes "
           "(growth), facts bulk-loaded; rollup cost per new dose",
           limit_full=240, in_quick=False),
+    Bench("verify-page", "bench_verify_page", ("--rounds", "20"), ("--rounds", "3"),
+          "the /verify page in headless Chromium: click to verdict for a pasted card "
+          "(valid, tampered) vs the verify API alone", in_quick=False),
     Bench("seed", "bench_seed", ("--people", "100"), ("--people", "10"),
           "fhir-server seed --people N vs raw insert_many of the same documents"),
     # last: its quick run is the one the budget cuts on a loaded machine (the venv is made by
