@@ -11,15 +11,16 @@ distinct value of the indexed path in a document, one null entry for a document 
 document). Database CPU is the SecantusDB process's user+system time from /proc during the
 loads (bench/servers.session_cpu_seconds).
 
-Figures (2-core shared machine, December 2026, `--bundles 20`: 2,471 resources, 2,471 events):
-| figure | before (784c317) | after |
+Figures (shared 2-core machine, December 2026; `--bundles 20`: 2,244 resources, 2,244 events;
+3 interleaved rounds, median; "before" is commit 784c317 run from a git worktree):
+| figure | before | after |
 |---|---|---|
-| index entries per Synthea resource | 38.9 | 18.1 |
-| index entries per Immunization | 31.0 | 11.0 |
-| index entries per AuditEvent | 47.0 | 13.0 |
-| index bytes per Synthea resource | 2,590 | 1,228 |
-| database CPU µs per Synthea resource | 5,905 | 3,433 |
-| database CPU µs per AuditEvent | 4,180 | 1,451 |
+| index entries per Synthea resource | 33.4 | 15.8 |
+| index entries per Immunization | 25.0 | 11.0 |
+| index entries per AuditEvent | 31.0 | 10.0 |
+| index bytes per Synthea resource | 2,398 | 991 |
+| database CPU µs per Synthea resource | 2,144 | 1,841 |
+| database CPU µs per AuditEvent | 1,814 | 753 |
 Run: .venv/bin/python bench/bench_index_entries.py [--bundles N] [--events N]
 """
 
@@ -187,7 +188,8 @@ def main() -> int:
     clinical_logged = sum(history_by_type[t] for t in clinical)
     index_bytes = sum(stats[t] for t in clinical) + history_bytes * clinical_logged / max(
         1, sum(history_by_type.values()))
-    note = f"{args.bundles} Synthea bundles, {clinical_docs} resources, {events} AuditEvents"
+    note = (f"{args.bundles} Synthea bundles: {resources} resources written ({clinical_docs} "
+            f"distinct), {events} AuditEvents")
     bench = "index_entries"
     emit(Figure("index entries per Synthea resource", per(clinical), "entries", note=note,
                 bench=bench))

@@ -338,7 +338,7 @@ class MongoResourceStore:
                                           since=since, until=until, offset=offset,
                                           count=count, at=at)
         if type_name is None:  # the logged versions and the single-version types' together
-            first = offset + count
+            first = max(offset + count, 1)  # (a limit of 0 would be no limit)
             pages = [self._logged(None, None, since, until, 0, first, at)]
             pages += [single_version.history(self._current(name), name, None, since=since,
                                              until=until, offset=0, count=first, at=at)

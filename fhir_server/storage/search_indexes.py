@@ -12,6 +12,7 @@ search existed).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from typing import Any
 
 from pymongo import ASCENDING, UpdateOne
@@ -49,7 +50,8 @@ def ensure_search_indexes(db: Database[Any], date_codes: Mapping[str, Iterable[s
             except OperationFailure as exc:
                 if exc.code not in OPTIONS_CONFLICT:
                     raise
-                collection.drop_index(name)
+                with suppress(OperationFailure):  # another server may have dropped it
+                    collection.drop_index(name)
                 collection.create_index([(field, ASCENDING)], name=name, sparse=True)
 
 

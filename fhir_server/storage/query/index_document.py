@@ -11,8 +11,9 @@ this package query), laid out from the extracted values (search/extract.py):
   x.<code>     strings as written, for :exact
   i.<code>     Reference.identifier token keys, for :identifier
 Date parameters also get (sparse) range indexes on p.<code>.lo and p.<code>.hi.
-SEARCH_LAYOUT names this layout; data written under an earlier one is still found (its
-extra keys only cost index entries) until `fhir-server reindex` rewrites it.
+Documents written by the earlier layout (every token key and date bucket keys in k, the same
+p) are still found by these compilers: their extra keys only cost index entries until
+`fhir-server reindex` rewrites them.
 """
 
 from __future__ import annotations
@@ -27,8 +28,6 @@ from fhir_server.search.normalize import (
     index_keys,
 )
 from fhir_server.search.values import Values
-
-SEARCH_LAYOUT = 2  # 1: every token key, date buckets in idx.k; 2: this module's layout
 
 
 def index_document(entries: Iterable[tuple[str, Values]]) -> dict[str, Any]:
