@@ -72,7 +72,8 @@ def _child(value: Any, child: ModelRules | str, depth: int) -> bool:
     if type(value) is not dict or not value:
         return False
     if child is ANY_RESOURCE:
-        rules = _compiled().resources.get(value.get("resourceType"))  # type: ignore[arg-type]
+        kind = value.get("resourceType")
+        rules = _compiled().resources.get(kind) if type(kind) is str else None
         return rules is not None and _object(value, rules, depth)
     return _object(value, child, depth)  # type: ignore[arg-type]
 

@@ -28,6 +28,7 @@ from fhir_server.validation.narrative import check_div
 
 Check = Callable[[Any], bool]
 ANY_RESOURCE = "Resource"
+ABSTRACT = frozenset({"Resource", "DomainResource"})  # resource.html: no instances of these
 
 _TEXT = r"[^\x00-\x08\x0b\x0c\x0e-\x1f]"  # no control character (json_types.py)
 _PLAIN = re.compile(_TEXT + "+").fullmatch
@@ -178,7 +179,8 @@ def compile_rules(data: dict[str, Any]) -> CompiledRules:
         rules.is_resource = bool(entry.get("resource"))
         if rules.is_resource:
             rules.fields["resourceType"] = (primitives["string"], False, None)  # on dispatch
-    resources = {name: rules for name, rules in models.items() if rules.is_resource}
+    resources = {name: rules for name, rules in models.items()
+                 if rules.is_resource and name not in ABSTRACT}
     return CompiledRules(models, resources)
 
 

@@ -179,5 +179,8 @@ def mutations(resource: dict[str, Any], positions: int = 10) -> Iterator[tuple[s
     for label, edit in _key_edits(next(iter(resource.keys() - {"resourceType"}), "id")):
         yield label, _edited(resource, (), edit)
     for contained in ({"resourceType": "Patient", "id": "c1"}, {"resourceType": "Spaceship"},
-                      {"id": "c2"}, {"resourceType": "Patient", "gender": "x y"}):
+                      {"id": "c2"}, {"resourceType": "Patient", "gender": "x y"},
+                      {"resourceType": ["Patient"]}, {"resourceType": 1},
+                      {"resourceType": "DomainResource"}, {"resourceType": "Resource"},
+                      {"resourceType": "Patient", "contained": [{"resourceType": "Patient"}]}):
         yield f"contained {contained}", {**resource, "contained": [contained]}
