@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from fhir_server.storage.query import compile_criteria
 from tests.search.conftest import SearchBed
 
 CVX = "http://hl7.org/fhir/sid/cvx"
@@ -131,3 +132,14 @@ def test_vaccine_code(bed: SearchBed) -> None:
     assert bed.ids("Immunization", "vaccine-code:text=covid") == {"tok-imm"}
     assert bed.ids("Immunization", "vaccine-code:text=mod") == {"tok-imm"}
     assert bed.ids("Immunization", "status=completed&vaccine-code=207") == {"tok-imm"}
+
+
+def test_the_index_starts_from_the_code_and_a_status_only_filters(bed: SearchBed) -> None:
+    # search.html#token: system|code is found from the code's index entries and decided by the
+    # exact values; a code of a small required value set (event-status) has no index entry
+    criteria = bed.service.criteria_for("Immunization", [("vaccine-code", f"{CVX}|207"),
+                                                         ("status", "completed")])
+    query = compile_criteria("Immunization", criteria)
+    assert next(iter(query.items())) == ("idx.k", "vaccine-code\x1c207")
+    assert query["idx.p.vaccine-code"] == f"{CVX}\x1f207"
+    assert query["idx.p.status"] == "completed"
