@@ -28,6 +28,10 @@ BENCHES = [
     Bench("validation", "bench_validation", ("--rounds", "10", "--iterations", "30"),
           ("--rounds", "2", "--iterations", "5"),
           "fhir.resources parse vs the write's validation and profile checks"),
+    Bench("fast-validation", "bench_fast_validation", ("--rounds", "5"),
+          ("--rounds", "3", "--bundles", "10"),
+          "validate_resource vs fhir.resources model_validate, same Synthea resources "
+          "(goal <= 0.40)", goal_exit=True),
     Bench("cards", "bench_health_cards", ("--seconds", "1.5"), ("--seconds", "0.2"),
           "health-card issuance and verification vs raw ES256 signing; QR renders"),
     Bench("decimals", "bench_decimals", ("--rounds", "7", "--bundles", "1"),
