@@ -49,6 +49,9 @@ BENCHES = [
     Bench("ingest", "bench_ingest", ("--rounds", "1", "--repeat", "1"),
           (), "Synthea transactions over HTTP and NDJSON import vs validation and raw "
           "insert_many", in_quick=False),
+    Bench("index-entries", "bench_index_entries", ("--bundles", "20"), ("--bundles", "3"),
+          "index entries, index bytes and database CPU per stored Synthea resource and per "
+          "server-written AuditEvent (bulk write path)"),
     Bench("search", "bench_search", ("--sizes", "4000", "40000", "--queries", "100"),
           ("--sizes", "1000", "2000", "--queries", "20", "--rounds", "1"),
           "Immunization?patient= and Patient?identifier= at two sizes (growth)"),
