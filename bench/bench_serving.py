@@ -44,6 +44,7 @@ REFERENCE = "bare gunicorn gthread 2x8"
 DEFAULT = "ours: serve (gunicorn FhirWorker 2x8)"
 BASE_URL = "http://127.0.0.1:8080"
 GRANIAN = Path(sys.executable).with_name("granian")
+FIGURED = (DEFAULT, "bare gunicorn FhirWorker 2x8", "bare granian 2", "ours: granian 2")
 
 
 @dataclass(frozen=True)
@@ -225,7 +226,9 @@ def report(rows: list[Row], args: argparse.Namespace) -> None:
     for line in table.rows:
         print(" | ".join(line))
     emit_table(table)
-    for row in rows:
+    for row in rows:  # figures for the report's table: the default and the other servers
+        if row.config.name not in FIGURED:
+            continue
         healthz = row.median("healthz", 1)
         emit(Figure(f"{row.config.name}: /healthz server CPU", healthz, "us",
                     healthz / reference, "of the bare Flask app under gunicorn gthread 2x8"

@@ -8,13 +8,23 @@ import sys
 
 import pytest
 
-from bench.bench_serving import CONFIGS, DEFAULT, REFERENCE, Config, Row, bare_command, cells
+from bench.bench_serving import (
+    CONFIGS,
+    DEFAULT,
+    FIGURED,
+    REFERENCE,
+    Config,
+    Row,
+    bare_command,
+    cells,
+)
 from bench.servers import server_command
 
 
 def test_the_reference_and_the_default_are_configured() -> None:
     names = [config.name for config in CONFIGS]
     assert REFERENCE in names and DEFAULT in names and len(set(names)) == len(names)
+    assert set(FIGURED) <= set(names)
     reference = next(config for config in CONFIGS if config.name == REFERENCE)
     assert (reference.app, reference.workers, reference.threads) == ("bare", 2, 8)
     assert any(config.server == "granian" and config.app == "ours" for config in CONFIGS)
