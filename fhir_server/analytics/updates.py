@@ -129,15 +129,16 @@ class Rollup:
         self.facts.list_serious(removed, kept)
 
     def apply(self, changes: Mapping[Key, Mapping[str, int]]) -> None:
-        """Add finest-grain count changes to every cube."""
+        """Add finest-grain count changes to every cube (one write for all of them)."""
+        by_cube: dict[str, dict[str, tuple[dict[str, str], dict[str, int]]]] = {}
         for cube in CUBES:
-            cells: dict[str, tuple[dict[str, str], dict[str, int]]] = {}
+            cells = by_cube[cube.name] = {}
             for key, counts in changes.items():
                 fields, total = cells.setdefault(cell_id(cube, key),
                                                  (cell_fields(cube, key), {}))
                 for measure, count in counts.items():
                     total[measure] = total.get(measure, 0) + count
-            self.cells.increment(cube.name, cells)
+        self.cells.increment_cubes(by_cube)
 
 
 def set_entry(section: str, entry_id: str, fact: Doc | None) -> Callable[[Doc], None]:

@@ -127,7 +127,8 @@ def analytics_db(source: Any) -> Database[Any]:
 
 def ensure_analytics_indexes(db: Database[Any]) -> None:
     """Every index of the analytics facts and cells (the app factory calls this at start)."""
-    from fhir_server.storage.analytics_cells import ensure_cell_indexes
+    from fhir_server.storage.analytics_cells import ensure_cell_indexes, migrate_legacy_cubes
 
     ensure_fact_indexes(db)
     ensure_cell_indexes(db)
+    migrate_legacy_cubes(db)  # cells stored by an earlier version, one collection per cube

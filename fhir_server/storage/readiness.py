@@ -8,7 +8,7 @@ from typing import Any
 from pymongo.database import Database
 
 from fhir_server.search.registry import date_params
-from fhir_server.storage.analytics_cells import INDEXED, PREFIX
+from fhir_server.storage.analytics_cells import COLLECTION, LEAD_INDEXES
 from fhir_server.storage.analytics_facts import SERIOUS
 from fhir_server.storage.mongo import HISTORY
 from fhir_server.storage.search_indexes import index_specs
@@ -26,7 +26,7 @@ def missing_indexes(db: Database[Any], types: tuple[str, ...] = CHECKED_TYPES) -
         present = db[type_name].index_information()
         wanted = ["ts", *(name for name, _ in index_specs(type_name, date_params(type_name)))]
         missing += [f"{type_name}.{name}" for name in wanted if name not in present]
-    analytics = {PREFIX + cube: fields for cube, fields in INDEXED.items()}
+    analytics: dict[str, tuple[str, ...]] = {COLLECTION: LEAD_INDEXES}
     analytics[SERIOUS] = ("p", "c", "dd")  # storage/analytics_facts.ensure_fact_indexes
     for collection, fields in analytics.items():
         present = db[collection].index_information()
