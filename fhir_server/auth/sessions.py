@@ -7,7 +7,6 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -40,7 +39,8 @@ class Sessions:
         self.clock = clock
         self.base_url = base_url
         self._revoked_cache: tuple[float, frozenset[str]] = (0.0, frozenset())
-        self._principals: dict[str, Principal] = {}  # per token, built once (claims are fixed)
+        # per token and caller address, built once (a token's claims are fixed)
+        self._principals: dict[tuple[str, str | None], Principal] = {}
         self._lock = threading.Lock()
 
     def account_claims(self, account: dict[str, Any]) -> dict[str, Any]:
@@ -106,7 +106,8 @@ class Sessions:
         claims = self.signer.verify(token)
         if claims.get("sid") and claims["sid"] in self._revoked_sids():
             raise rejected("session revoked")
-        built = self._principals.get(token)
+        key = (token, address or None)
+        built = self._principals.get(key)
         if built is None:
             kind = claims.get("kind")
             if kind not in ("citizen", "staff", "system"):
@@ -116,8 +117,8 @@ class Sessions:
                               patient_ids=frozenset(claims.get("fam", [])),
                               roles=frozenset(claims.get("roles", [])),
                               patient=claims.get("patient"), session=claims.get("sid"),
-                              client=claims.get("client_id"))
+                              client=claims.get("client_id"), address=address or None)
             if len(self._principals) >= PRINCIPAL_CACHE:
                 self._principals.clear()
-            self._principals[token] = built
-        return replace(built, address=address) if address else built
+            self._principals[key] = built
+        return built

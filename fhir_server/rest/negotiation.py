@@ -143,6 +143,8 @@ def operation_body(raw: bytes, content_type: str) -> Any:
 
 def query_params(request: Request) -> list[tuple[str, str]]:
     """The query parameters, in order, without the format-only ones."""
+    if not request.query_string:  # most reads: no query string to parse
+        return []
     return [(name, value) for name, value in request.args.items(multi=True)
             if name not in FORMAT_ONLY]
 
