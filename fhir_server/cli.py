@@ -17,7 +17,7 @@ from fhir_server.bulk.import_cli import add_import_arguments
 from fhir_server.deploy_cli import add_deploy_commands, add_settings_option, serve_production
 from fhir_server.embedded import EmbeddedStore, running_uri
 from fhir_server.scheduling.reminders import add_reminder_arguments
-from fhir_server.settings import Settings
+from fhir_server.settings import Settings, batch_timeout
 from fhir_server.settings_file import SettingsFileError, apply_settings_file
 from fhir_server.storage.connection import disconnect_all
 
@@ -61,7 +61,8 @@ def _services() -> Any:
     """The services of an app for one-shot commands: no SMS retry thread (issue 12, 12a)."""
     from fhir_server import create_app
 
-    return create_app(Settings.from_env(sms_retry_seconds=0)).extensions["fhir"].internal()
+    settings = Settings.from_env(sms_retry_seconds=0, db_timeout_ms=batch_timeout())
+    return create_app(settings).extensions["fhir"].internal()
 
 
 def cmd_seed(args: argparse.Namespace) -> int:

@@ -18,7 +18,7 @@ import time
 from dataclasses import replace
 from typing import Any
 
-from fhir_server.settings import Settings
+from fhir_server.settings import Settings, batch_timeout
 from fhir_server.settings_file import FILE_VARIABLE
 
 
@@ -131,7 +131,7 @@ def cmd_reindex(args: argparse.Namespace) -> int:
         print(f"fhir-server reindex: unknown resource type {', '.join(unknown)}", file=sys.stderr)
         return 2
     with database(getattr(args, "data_dir", None)):
-        settings = Settings.from_env()
+        settings = Settings.from_env(db_timeout_ms=batch_timeout())
         started = time.monotonic()
         done = reindex(connect(settings.mongodb_uri, settings.database, settings.db_timeout_ms),
                        types, SearchIndexer(settings.base_url))

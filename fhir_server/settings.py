@@ -53,6 +53,18 @@ def db_timeout_ms(env: Mapping[str, str] | None = None) -> int:
     return value
 
 
+BATCH_DB_TIMEOUT_MS = 60_000
+
+
+def batch_timeout(env: Mapping[str, str] | None = None) -> int:
+    """The database timeout of one-shot commands (seed, import, rebuild, reindex): unless
+    FHIR_DB_TIMEOUT_MS is set, 60 s instead of 2 s. The driver's monitor checks the server
+    within that time and, when it misses, cancels every operation in flight: a store busy with
+    a long scan (the embedded SecantusDB under a bulk job) would cancel the job's own reads."""
+    env = os.environ if env is None else env
+    return db_timeout_ms(env) if env.get("FHIR_DB_TIMEOUT_MS") else BATCH_DB_TIMEOUT_MS
+
+
 def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
     raw = (env.get(name) or default).strip().lower()
     if raw not in allowed:

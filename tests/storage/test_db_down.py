@@ -60,3 +60,12 @@ def test_db_timeout_setting() -> None:
     assert Settings.from_env({"FHIR_DB_TIMEOUT_MS": "500"}).db_timeout_ms == 500
     with pytest.raises(ValueError, match="FHIR_DB_TIMEOUT_MS"):
         Settings.from_env({"FHIR_DB_TIMEOUT_MS": "0"})
+
+
+def test_one_shot_commands_wait_longer_for_a_busy_store() -> None:
+    """A bulk job's reads are not cancelled by the driver's 2 s monitor check while the store is
+    busy with them (pymongo cancels operations in flight when a heartbeat misses)."""
+    from fhir_server.settings import BATCH_DB_TIMEOUT_MS, batch_timeout
+
+    assert batch_timeout({}) == BATCH_DB_TIMEOUT_MS == 60_000
+    assert batch_timeout({"FHIR_DB_TIMEOUT_MS": "5000"}) == 5000  # the operator's choice wins
