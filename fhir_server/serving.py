@@ -91,9 +91,32 @@ def next_request_waiting(conn: Any, seconds: float = LINGER_SECONDS) -> bool:
         return False
 
 
+class SettledConfig:
+    """A worker's gunicorn settings, each read once: gunicorn looks a dozen of them up on every
+    request through Config.__getattr__, and a worker never changes them."""
+
+    def __init__(self, cfg: Any) -> None:
+        self.__dict__["_cfg"] = cfg
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self.__dict__["_cfg"], name)
+        self.__dict__[name] = value
+        return value
+
+    def set(self, name: str, value: Any) -> None:
+        """Change a setting (gunicorn's Config.set), forgetting the value read before."""
+        self.__dict__["_cfg"].set(name, value)
+        self.__dict__.pop(name, None)
+
+
 class FhirWorker(ThreadWorker):
     """gunicorn's threaded worker, with its own error answers as OperationOutcome JSON and
     keep-alive connections kept on their thread while requests follow each other."""
+
+    def init_process(self) -> None:
+        """In the worker process: settings read once each, then gunicorn's start."""
+        self.cfg = SettledConfig(self.cfg)  # type: ignore[has-type]  # gunicorn is untyped
+        super().init_process()
 
     def handle(self, conn: Any) -> Any:
         """Serve the connection's request, then the next ones while they come at once (no

@@ -16,10 +16,16 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from gunicorn.config import Config
 
 from bench.servers import stop_server, wait_answering
 from fhir_server.embedded import free_port
-from fhir_server.serving import LINGER_SECONDS, FhirWorker, next_request_waiting
+from fhir_server.serving import (
+    LINGER_SECONDS,
+    FhirWorker,
+    SettledConfig,
+    next_request_waiting,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUEST = b"GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n"
@@ -123,3 +129,16 @@ def test_no_lingering_while_other_connections_wait_for_a_thread() -> None:
         pool.submit(release.wait)  # and a second connection waits for it
         assert worker._others_waiting()
         release.set()
+
+
+def test_settled_config_reads_each_setting_once_and_follows_a_set() -> None:
+    cfg = Config()
+    cfg.set("keepalive", 5)
+    settled = SettledConfig(cfg)
+    assert settled.keepalive == 5 and settled.limit_request_line == cfg.limit_request_line
+    cfg.settings["keepalive"].set(9)  # behind its back: the value read first stays
+    assert settled.keepalive == 5
+    settled.set("keepalive", 7)  # through it: read again
+    assert settled.keepalive == 7 == cfg.keepalive
+    with pytest.raises(AttributeError):
+        _ = settled.no_such_setting
