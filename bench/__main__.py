@@ -36,6 +36,11 @@ BENCHES = [
           "health-card issuance and verification vs raw ES256 signing; QR renders"),
     Bench("decimals", "bench_decimals", ("--rounds", "7", "--bundles", "1"),
           ("--rounds", "2", "--bundles", "1"), "cost of keeping decimals' text"),
+    Bench("serving", "bench_serving", ("--rounds", "2", "--requests", "400"),
+          ("--rounds", "1", "--requests", "100", "--patients", "10", "--only",
+           "ours: granian 2"),
+          "server CPU per request: gunicorn gthread/sync/FhirWorker, granian, bare Flask; "
+          "/healthz and read by id", limit_full=420, limit_quick=60),
     Bench("crud", "bench_crud", ("--requests", "1000", "--rounds", "1"),  # more rounds: 409s
           ("--requests", "60", "--rounds", "1", "--clients", "4"),
           "create and read over HTTP vs /healthz and raw pymongo on the same store"),
