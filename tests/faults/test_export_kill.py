@@ -19,7 +19,7 @@ from flask import Flask
 from fhir_server.auth.principal import INTERNAL_PRINCIPAL, acting_as
 from tests.faults.processes import Served, serve_env, wait_for
 
-PATIENTS, OBSERVATIONS = 200, 2000
+PATIENTS, OBSERVATIONS = 200, 5000  # enough that the Observation phase outlasts the 50 ms polls
 ASYNC = {"Prefer": "respond-async", "Accept": "application/fhir+json"}
 
 
