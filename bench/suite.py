@@ -71,6 +71,13 @@ def _pump(stream: IO[str], sink: list[str]) -> None:
             sys.stdout.flush()
 
 
+def _default_sigint() -> None:
+    """In the child before it runs: SIGINT back to its default, so Python turns it into
+    KeyboardInterrupt even when this process ignores it (a parent that ignores SIGINT, e.g. a
+    test runner's worker, would pass that on and _stop's interrupt would go unheard)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _stop(process: subprocess.Popen[str]) -> None:
     """Interrupt the bench (its finally blocks stop its servers), then kill its group."""
     try:
@@ -94,7 +101,7 @@ def run_bench(bench: Bench, quick: bool, limit: float, directory: Path = BENCH_D
     process = subprocess.Popen(
         [sys.executable, str(directory / f"{bench.module}.py"), *args], cwd=ROOT,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment,
-        start_new_session=True)
+        start_new_session=True, preexec_fn=_default_sigint)
     lines: list[str] = []
     assert process.stdout is not None
     reader = threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True)

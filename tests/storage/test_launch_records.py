@@ -15,13 +15,16 @@ from fhir_server.storage.launch_records import open_launch_stores
 from fhir_server.storage.session_records import ClientRecord, ClientRecords
 from tests.storage.races import race
 
-NOW = datetime.now(UTC).replace(microsecond=0)  # real time: the TTL monitor runs on it
-LATER = NOW + timedelta(minutes=15)
+
+def later(minutes: int = 15) -> datetime:
+    """An expiry in real time from now (the TTL monitor runs on it): taken when the test
+    runs, not at import, which is minutes earlier in a long parallel run."""
+    return datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=minutes)
 
 
 def test_a_sign_in_advances_once_per_step(db: Database[Any]) -> None:
     _, launches = open_launch_stores(db)
-    launches.add_request({"_id": "r1", "step": "login", "expires": LATER})
+    launches.add_request({"_id": "r1", "step": "login", "expires": later()})
     moved = [r for r in race(lambda n: launches.advance("r1", "login", {
         "step": "consent", "account": f"a{n}"})) if r]
     assert len(moved) == 1 and moved[0]["step"] == "consent"
@@ -33,7 +36,7 @@ def test_a_sign_in_advances_once_per_step(db: Database[Any]) -> None:
 
 def test_a_code_is_spent_once(db: Database[Any]) -> None:
     _, launches = open_launch_stores(db)
-    launches.add_code({"_id": "c1", "client": "app", "expires": NOW + timedelta(minutes=1)})
+    launches.add_code({"_id": "c1", "client": "app", "expires": later(1)})
     spent = [r for r in race(lambda n: launches.spend_code("c1")) if r]
     assert len(spent) == 1 and spent[0]["used"] is True
     found = launches.find_code("c1")
@@ -45,7 +48,7 @@ def test_an_app_refresh_token_is_spent_once_and_goes_with_its_session(
         db: Database[Any]) -> None:
     _, launches = open_launch_stores(db)
     for digest, sid in (("t1", "s1"), ("t2", "s1"), ("t3", "s2")):
-        launches.add_refresh({"_id": digest, "sid": sid, "expires": LATER})
+        launches.add_refresh({"_id": digest, "sid": sid, "expires": later()})
     assert len([r for r in race(lambda n: launches.spend_refresh("t1")) if r]) == 1
     launches.drop_session("s1")
     assert launches.find_refresh("t1") is None and launches.find_refresh("t2") is None
