@@ -26,6 +26,14 @@ from tests.storage.races import race
 NOW = datetime.now(UTC).replace(microsecond=0)  # real time: the TTL monitor runs on it
 
 
+@pytest.fixture(autouse=True)
+def _fresh_now() -> None:
+    """NOW taken again when each test starts: taken at import it is minutes old by the time a
+    long run reaches this file, and the TTL monitor removes records that expire from it."""
+    global NOW
+    NOW = datetime.now(UTC).replace(microsecond=0)
+
+
 @pytest.fixture()
 def stores(db: Database[Any]) -> AuthStores:
     return open_auth_stores(db)

@@ -6,12 +6,21 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from pymongo.database import Database
 
 from fhir_server.storage.counters import THROTTLE, LoginTries, WindowCounters
 from tests.storage.races import THREADS, race
 
 NOW = datetime.now(UTC).replace(microsecond=0)  # real time: the TTL monitor runs on it
+
+
+@pytest.fixture(autouse=True)
+def _fresh_now() -> None:
+    """NOW taken again when each test starts: taken at import it is minutes old by the time a
+    long run reaches this file, and the TTL monitor removes records that expire from it."""
+    global NOW
+    NOW = datetime.now(UTC).replace(microsecond=0)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
