@@ -59,12 +59,14 @@ class OutboxRecords:
     def add_once(self, key: str, phone: str, text: str, now: datetime) -> MessageId | None:
         """Store a pending message under an idempotency key; None when the key was stored
         before (a retried event: the message is never queued twice)."""
+        message_id = ObjectId()
         try:
-            message_id: MessageId = self.collection.insert_one(
-                {"key": key[:500], "to": phone, "text": text, "status": PENDING, "attempts": 0,
-                 "created": now, "next_try": now}).inserted_id
-        except DuplicateKeyError:
-            return None
+            self.collection.insert_one(
+                {"_id": message_id, "key": key[:500], "to": phone, "text": text,
+                 "status": PENDING, "attempts": 0, "created": now, "next_try": now})
+        except DuplicateKeyError:  # ours, when a retried insert met its own first attempt
+            return message_id if self.collection.find_one({"_id": message_id}, {"_id": 1}) \
+                else None
         return message_id
 
     def add_many_once(self, messages: list[tuple[str, str, str]], now: datetime
@@ -82,9 +84,18 @@ class OutboxRecords:
             errors = error.details.get("writeErrors", [])
             if any(e.get("code") != DUPLICATE_KEY for e in errors):
                 raise
-            skipped = {e["index"] for e in errors}
-            return [ObjectId(doc["_id"]) for n, doc in enumerate(docs) if n not in skipped]
+            return self.stored_of(docs)
         return [ObjectId(doc["_id"]) for doc in docs]
+
+    def stored_of(self, docs: list[dict[str, Any]]) -> list[MessageId]:
+        """The ids of these documents that are stored under their own `_id`: new ones, even
+        when the driver retried the insert after a lost reply and the retry met them as
+        duplicates (a store without retryable-write deduplication); a key queued before by
+        another message is stored under that message's id, so it is not among them."""
+        ours = {doc["_id"] for doc in docs}
+        stored = {found["_id"] for found in self.collection.find({"_id": {"$in": list(ours)}},
+                                                                 {"_id": 1})}
+        return [ObjectId(doc["_id"]) for doc in docs if doc["_id"] in stored]
 
     def claim_many(self, message_ids: list[MessageId], lease_until: datetime | None = None
                    ) -> list[OutboxMessage]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bson import ObjectId
 from pymongo.database import Database
 
 from fhir_server.storage.outbox_records import OutboxRecords
@@ -52,3 +53,16 @@ def test_bulk_add_skips_known_keys_and_claims_once(db: Database[Any]) -> None:
     assert sorted(claimed) == ["three", "two"]  # each message claimed by exactly one call
     outbox.mark_many_sent(fresh, NOW)
     assert outbox.counts() == {"pending": 1, "sent": 2}
+
+
+def test_a_retried_bulk_insert_still_counts_its_own_messages_as_new(db: Database[Any]) -> None:
+    """A driver retry after a lost reply meets the first attempt's documents as duplicates:
+    they are still this call's new messages (their `_id` is ours); a key queued before by
+    another message is not."""
+    outbox = OutboxRecords(db)
+    assert outbox.add_many_once([("sms:old", "+84900000009", "queued before")], NOW)
+    docs = [{"_id": ObjectId(), "key": key, "to": "+84900000001", "text": "t",
+             "status": "pending", "attempts": 0, "created": NOW, "next_try": NOW}
+            for key in ("sms:a", "sms:b", "sms:old")]
+    outbox.collection.insert_many(docs[:2])  # the first attempt landed, its reply was lost
+    assert outbox.stored_of(docs) == [docs[0]["_id"], docs[1]["_id"]]
