@@ -25,6 +25,13 @@ def _load(name: str) -> Any:
     return json.loads((SPEC_DIR / name).read_bytes())
 
 
+def model_rules() -> dict[str, Any]:
+    """model_rules.json: the fhir.resources models' fields, required elements, choices and
+    primitive rules (make_model_rules.py; shared: don't mutate)."""
+    rules: dict[str, Any] = _load("model_rules.json")
+    return rules
+
+
 def search_parameters() -> list[dict[str, Any]]:
     """The R4 SearchParameters whose base is one of our types or Resource (shared: don't mutate)."""
     parameters: list[dict[str, Any]] = _load("search_parameters.json")

@@ -24,7 +24,6 @@ from pymongo.database import Database
 
 from fhir_server import spec
 from fhir_server.search.registry import lookup
-from fhir_server.validation.fast_rules import model_rules_data
 
 PATIENT_FIELD = "pat"
 _PATIENT = "Patient/"
@@ -51,7 +50,7 @@ def single_owner(type_name: str) -> bool:
     steps = path.split(".")
     if "|" in path or steps[0] != type_name or "(" in path:
         return False
-    models = model_rules_data()["models"]
+    models = spec.model_rules()["models"]
     model = type_name
     for step in steps[1:]:
         found = models.get(model, {}).get("fields", {}).get(step)

@@ -14,15 +14,13 @@ anything unusual are left to the reference.
 from __future__ import annotations
 
 import calendar
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
+from fhir_server import spec
 from fhir_server.model.decimals import Decimal
-from fhir_server.spec import SPEC_DIR
 from fhir_server.validation.json_types import MAX_STRING
 from fhir_server.validation.narrative import check_div
 
@@ -184,8 +182,6 @@ def compile_rules(data: dict[str, Any]) -> CompiledRules:
     return CompiledRules(models, resources)
 
 
-@cache
 def model_rules_data() -> dict[str, Any]:
     """The parsed spec/model_rules.json (shared: don't mutate)."""
-    data: dict[str, Any] = json.loads((SPEC_DIR / "model_rules.json").read_bytes())
-    return data
+    return spec.model_rules()
